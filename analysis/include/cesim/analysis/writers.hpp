@@ -1,0 +1,46 @@
+#pragma once
+/// Writers turn results into text: the terminal table, JSON, tidy CSV and the run manifest.
+/// They never compute model quantities; they format what the engine and statistics produced.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cesim/analysis/replicate.hpp"
+#include "cesim/config/scenario.hpp"
+
+namespace cesim::analysis {
+
+/// Facts about a run for its manifest.
+struct run_info {
+  std::string command;  ///< "run", "compare", ...
+  std::vector<std::string> arguments;
+  std::uint64_t seed = 0;
+  std::uint32_t threads = 0;
+  std::uint32_t replications = 0;
+  std::string started_utc;
+  double wall_seconds = 0;
+};
+
+/// Per segment and total: customers, retention, satisfaction, trust, loyalty, NPS, revenue.
+/// With several replications each cell shows the mean and the half-width of its 95% interval.
+std::string summary_table(const scenario& s, const replicated_result& r);
+
+nlohmann::json summary_json(const scenario& s, const replicated_result& r);
+/// One row per replication x step x segment (and "total"), one column per series metric.
+std::string timeseries_csv(const replicated_result& r);
+/// One row per replication x step x touchpoint.
+std::string touchpoints_csv(const replicated_result& r);
+nlohmann::json manifest_json(const scenario& s, const run_info& info,
+                             const std::vector<std::string>& outputs);
+
+/// Number as CSV text: shortest round-trip form; NaN as an empty cell.
+std::string csv_number(double v);
+/// JSON number, or null for NaN and infinity.
+nlohmann::json json_number(double v);
+nlohmann::json estimate_json(const estimate& e);
+
+std::string current_utc_time();
+std::string host_name();
+
+}  // namespace cesim::analysis

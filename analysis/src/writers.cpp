@@ -1,0 +1,264 @@
+#include "cesim/analysis/writers.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "cesim/config/parameters.hpp"
+#include "cesim/version.hpp"
+
+namespace cesim::analysis {
+
+std::string csv_number(double v) {
+  if (std::isnan(v)) return {};
+  return format_number(v);
+}
+
+nlohmann::json json_number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  return v;
+}
+
+nlohmann::json estimate_json(const estimate& e) {
+  return nlohmann::json{{"mean", json_number(e.mean)},
+                        {"sd", json_number(e.sd)},
+                        {"ci_low", json_number(e.ci_low)},
+                        {"ci_high", json_number(e.ci_high)},
+                        {"n", e.n}};
+}
+
+std::string current_utc_time() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  ::gmtime_r(&now, &utc);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf.data();
+}
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "unknown";
+  return buf.data();
+}
+
+namespace {
+
+std::size_t metric_index(std::string_view name) {
+  const auto metrics = summary_metrics();
+  for (std::size_t i = 0; i < metrics.size(); ++i)
+    if (metrics[i].name == name) return i;
+  return metrics.size();
+}
+
+struct column {
+  std::string title;
+  std::string_view metric;
+  int decimals;
+  double scale;  ///< 100 for shares shown in percent
+};
+
+std::string cell(const estimate& e, const column& c, bool intervals) {
+  if (std::isnan(e.mean)) return "-";
+  std::string text = fmt::format("{:.{}f}", e.mean * c.scale, c.decimals);
+  if (intervals && !std::isnan(e.ci_high))
+    text += fmt::format(" ±{:.{}f}", (e.ci_high - e.mean) * c.scale, c.decimals);
+  return text;
+}
+
+}  // namespace
+
+std::string summary_table(const scenario& s, const replicated_result& r) {
+  const std::array<column, 7> columns{{{"customers", "customers_end", 0, 1},
+                                       {"retention %", "retention", 1, 100},
+                                       {"satisfaction", "satisfaction", 3, 1},
+                                       {"trust", "trust", 3, 1},
+                                       {"loyalty", "loyalty", 3, 1},
+                                       {"NPS", "nps", 1, 1},
+                                       {"revenue", "revenue", 0, 1}}};
+  const bool intervals = r.runs.size() > 1;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header{"segment"};
+  for (const auto& c : columns) header.push_back(c.title);
+  rows.push_back(header);
+  for (const auto& seg : r.summary) {
+    std::vector<std::string> row{seg.segment};
+    for (const auto& c : columns)
+      row.push_back(cell(seg.metrics[metric_index(c.metric)], c, intervals));
+    rows.push_back(row);
+  }
+  std::vector<std::size_t> widths(header.size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      // Count code points, not bytes, so "±" aligns.
+      std::size_t len = 0;
+      for (unsigned char ch : row[j]) len += (ch & 0xC0) != 0x80;
+      widths[j] = std::max(widths[j], len);
+    }
+  auto pad = [](const std::string& text, std::size_t width, bool left) {
+    std::size_t len = 0;
+    for (unsigned char ch : text) len += (ch & 0xC0) != 0x80;
+    const std::string fill(width > len ? width - len : 0, ' ');
+    return left ? text + fill : fill + text;
+  };
+  std::string out = fmt::format("{}: {} customers, {} steps of a {}, {} replication{}{}\n", s.name,
+                                s.population, s.time.horizon, to_string(s.time.unit), r.runs.size(),
+                                r.runs.size() == 1 ? "" : "s",
+                                intervals ? " (mean ±95% interval half-width)" : "");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::string line;
+    for (std::size_t j = 0; j < rows[i].size(); ++j)
+      line += (j ? "  " : "") + pad(rows[i][j], widths[j], j == 0);
+    out += line + "\n";
+    if (i == 0 || i + 2 == rows.size()) {
+      std::size_t total = 0;
+      for (auto w : widths) total += w + 2;
+      out += std::string(total - 2, '-') + "\n";
+    }
+  }
+  return out;
+}
+
+nlohmann::json summary_json(const scenario& s, const replicated_result& r) {
+  using nlohmann::json;
+  json doc;
+  doc["scenario"] = s.name;
+  doc["seed"] = s.seed;
+  doc["replications"] = r.runs.size();
+  doc["population"] = s.population;
+  doc["horizon"] = s.time.horizon;
+  doc["step"] = to_string(s.time.unit);
+  json descriptions = json::object();
+  for (const auto& m : summary_metrics()) descriptions[std::string(m.name)] = m.description;
+  doc["metric_descriptions"] = descriptions;
+  json segments = json::array();
+  for (const auto& seg : r.summary) {
+    json metrics = json::object();
+    const auto list = summary_metrics();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      metrics[std::string(list[i].name)] = estimate_json(seg.metrics[i]);
+    segments.push_back(json{{"segment", seg.segment}, {"metrics", metrics}});
+  }
+  doc["segments"] = segments;
+
+  // Touchpoints: totals over the horizon, as estimates across replications.
+  json touchpoints = json::array();
+  if (!r.runs.empty()) {
+    const auto& first = r.runs.front();
+    const std::size_t count = first.touchpoint_names.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      json metrics = json::object();
+      for (const auto& m : touchpoint_metrics()) {
+        std::vector<double> values;
+        for (const auto& run : r.runs) {
+          touchpoint_tally total;
+          for (std::uint32_t t = 0; t < run.steps; ++t)
+            total.add(run.touchpoint_series[t * count + k]);
+          values.push_back(m.value(total));
+        }
+        metrics[std::string(m.name)] = estimate_json(summarize(values));
+      }
+      const auto& tp = s.touchpoints[k];
+      touchpoints.push_back(json{{"touchpoint", tp.name},
+                                 {"kind", to_string(tp.kind)},
+                                 {"phase", to_string(tp.phase)},
+                                 {"channel", s.channels[tp.channel]},
+                                 {"metrics", metrics}});
+    }
+  }
+  doc["touchpoints"] = touchpoints;
+
+  json per_replication = json::array();
+  for (const auto& run : r.runs) {
+    json segs = json::array();
+    for (const auto& seg : run.summary) {
+      json metrics = json::object();
+      for (const auto& m : summary_metrics())
+        metrics[std::string(m.name)] = json_number(seg.*(m.field));
+      segs.push_back(json{{"segment", seg.segment}, {"metrics", metrics}});
+    }
+    per_replication.push_back(json{{"replication", run.replication}, {"segments", segs}});
+  }
+  doc["per_replication"] = per_replication;
+  return doc;
+}
+
+std::string timeseries_csv(const replicated_result& r) {
+  std::string out = "replication,step,segment";
+  for (const auto& m : series_metrics()) out += fmt::format(",{}", m.name);
+  out += ",public_rating\n";
+  for (const auto& run : r.runs) {
+    const std::size_t segs = run.segment_names.size();
+    for (std::uint32_t t = 0; t <= run.steps; ++t) {
+      const std::string rating = csv_number(run.public_rating[t]);
+      auto row = [&](const std::string& name, const segment_tally& tally) {
+        out += fmt::format("{},{},{}", run.replication, t, name);
+        for (const auto& m : series_metrics()) {
+          out += ',';
+          out += csv_number(m.value(tally));
+        }
+        out += ',';
+        out += rating;
+        out += '\n';
+      };
+      for (std::size_t s = 0; s < segs; ++s) row(run.segment_names[s], run.at(t, s));
+      row("total", run.total_at(t));
+    }
+  }
+  return out;
+}
+
+std::string touchpoints_csv(const replicated_result& r) {
+  std::string out = "replication,step,touchpoint";
+  for (const auto& m : touchpoint_metrics()) out += fmt::format(",{}", m.name);
+  out += "\n";
+  for (const auto& run : r.runs) {
+    const std::size_t count = run.touchpoint_names.size();
+    for (std::uint32_t t = 1; t <= run.steps; ++t)
+      for (std::size_t k = 0; k < count; ++k) {
+        out += fmt::format("{},{},{}", run.replication, t, run.touchpoint_names[k]);
+        for (const auto& m : touchpoint_metrics()) {
+          out += ',';
+          out += csv_number(m.value(run.touchpoint_series[(t - 1) * count + k]));
+        }
+        out += '\n';
+      }
+  }
+  return out;
+}
+
+nlohmann::json manifest_json(const scenario& s, const run_info& info,
+                             const std::vector<std::string>& outputs) {
+  using nlohmann::json;
+  json inputs = json::array();
+  for (const auto& f : s.inputs)
+    inputs.push_back(json{{"path", f.path}, {"role", f.role}, {"sha256", f.sha256}});
+  json overrides = json::array();
+  for (const auto& o : s.overrides)
+    overrides.push_back(json{{"path", o.path}, {"value", o.value}, {"origin", o.origin}});
+  return json{{"cesim_version", version},
+              {"git_revision", git_revision},
+              {"build_type", build_type},
+              {"compiler", compiler},
+              {"command", info.command},
+              {"arguments", info.arguments},
+              {"scenario", s.name},
+              {"seed", info.seed},
+              {"threads", info.threads},
+              {"replications", info.replications},
+              {"population", s.population},
+              {"horizon", s.time.horizon},
+              {"inputs", inputs},
+              {"overrides", overrides},
+              {"host", host_name()},
+              {"started_utc", info.started_utc},
+              {"wall_seconds", info.wall_seconds},
+              {"outputs", outputs}};
+}
+
+}  // namespace cesim::analysis

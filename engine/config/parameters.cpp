@@ -1,0 +1,228 @@
+#include "cesim/config/parameters.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace cesim {
+namespace {
+
+constexpr double required = std::numeric_limits<double>::quiet_NaN();
+constexpr double unbounded = 1e12;
+constexpr double max_population = 4294967295.0;  // 32-bit agent ids
+
+using ts = time_scaling;
+
+// Sources are cited in full in docs/model.md; here they are short so the table stays readable.
+// "tunable:" marks a starting guess that is documented as such, not a published fact.
+constexpr std::array table{
+    // ---- run size and time ------------------------------------------------------------------
+    param_spec{"population", 10000, 1, max_population, "customers",
+               "number of simulated customers (agents)", "scenario choice", true},
+    param_spec{"time.horizon", 52, 1, 100000, "steps", "number of simulated steps",
+               "scenario choice", true},
+    param_spec{"time.discount_rate", 0.10, 0, 1, "per year",
+               "discount rate for lifetime value, converted to the step length",
+               "Gupta & Lehmann 2003 (CLV = m*r/(1+d-r), tabulated at 10-16 %)"},
+
+    // ---- persona traits (defaults when a persona does not give a trait) -----------------------
+    param_spec{"traits.participation", 0.10, 0, 1, "propensity",
+               "propensity to take part in participation campaigns",
+               "Nielsen 2006 (90-9-1 participation inequality): most customers do not take part"},
+    param_spec{"traits.talkativeness", 0.30, 0, 1, "probability",
+               "chance to tell others when something notable happens",
+               "tunable: calibrated with negativity_bias toward East, Hammond & Wright 2007 "
+               "(positive : negative word of mouth about 3 : 1)"},
+    param_spec{"traits.susceptibility", 0.50, 0, 1, "weight", "weight given to what peers say",
+               "tunable"},
+    param_spec{"traits.expectation", 0.60, 0, 1, "quality level",
+               "expected experience quality; experiences are judged against it",
+               "Oliver 1980 (expectation-disconfirmation); level tunable"},
+    param_spec{"traits.loss_aversion", 2.25, 1, 10, "ratio",
+               "weight of an experience below expectation relative to one above",
+               "Tversky & Kahneman 1992 (lambda = 2.25); Anderson & Sullivan 1993 (asymmetry); "
+               "plausible range 1.5-2.5"},
+    param_spec{"traits.price_sensitivity", 0.50, 0, 1, "propensity", "raises the churn hazard",
+               "tunable"},
+    param_spec{"traits.margin", 1.0, 0, unbounded, "currency per week",
+               "contribution margin a customer earns the firm", "scenario choice", false,
+               ts::amount_per_week},
+    param_spec{
+        "channel_affinity", 0.5, 0, 1, "probability multiplier",
+        "how reachable a persona is through a channel (for channels a persona does not list)",
+        "tunable"},
+
+    param_spec{"personas.network.degree_weight", 1.0, 0, 100, "multiplier",
+               "relative number of contacts in generated networks (influencers above 1)",
+               "tunable"},
+
+    // ---- segments ------------------------------------------------------------------------------
+    param_spec{"segments[].share", required, 0, 1, "share of population",
+               "segment size as a share (all segments give share, summing to 1)",
+               "scenario choice"},
+    param_spec{"segments[].count", required, 0, max_population, "customers",
+               "segment size as a count (all segments give count)", "scenario choice", true},
+    param_spec{"segments[].initial.aware", 0.30, 0, 1, "share",
+               "share aware of the firm at the start (customers included)", "scenario choice"},
+    param_spec{"segments[].initial.customers", 0.10, 0, 1, "share",
+               "share who are customers at the start (at most initial.aware)", "scenario choice"},
+    param_spec{"segments[].initial.satisfaction", 0.65, 0, 1, "level",
+               "initial satisfaction S; also the level S slowly returns to", "scenario choice"},
+    param_spec{"segments[].initial.trust", 0.50, 0, 1, "level",
+               "initial trust T; also the baseline T returns to", "scenario choice"},
+    param_spec{"segments[].initial.loyalty", 0.50, 0, 1, "level",
+               "initial loyalty L; new customers start here", "scenario choice"},
+    param_spec{"segments[].initial.attitude", 0.50, 0, 1, "level",
+               "initial attitude A of non-customers; also the level A returns to",
+               "scenario choice"},
+
+    // ---- touchpoints ---------------------------------------------------------------------------
+    param_spec{"touchpoints[].reach", 0.10, 0, 1, "probability per week",
+               "chance an eligible customer meets the touchpoint (times channel affinity)",
+               "scenario choice", false, ts::per_week},
+    param_spec{"touchpoints[].quality.mean", 0.60, 0, 1, "quality level",
+               "mean experienced quality X (X ~ Normal(mean, sd), clipped to [0, 1])",
+               "scenario choice"},
+    param_spec{"touchpoints[].quality.sd", 0.15, 0, 1, "quality level",
+               "spread of experienced quality between contacts", "scenario choice"},
+    param_spec{"touchpoints[].weight", 1.0, 0, 10, "multiplier",
+               "how much this moment of truth matters relative to others", "scenario choice"},
+    param_spec{"touchpoints[].cost_per_contact", 0.0, 0, unbounded, "currency per contact",
+               "what one contact costs the firm", "scenario choice"},
+
+    // ---- how experiences move people
+    // -------------------------------------------------------------
+    param_spec{"experience.satisfaction_rate", 0.10, 0, 1, "per unit impact",
+               "alpha_S: change of a customer's satisfaction per unit of weighted impact",
+               "tunable"},
+    param_spec{"experience.attitude_rate", 0.10, 0, 1, "per unit impact",
+               "alpha_A: change of a non-customer's attitude per unit of weighted impact",
+               "tunable"},
+    param_spec{"experience.trust_rate", 0.03, 0, 1, "per unit impact",
+               "alpha_T: change of a customer's trust per unit of weighted impact "
+               "(reliable touchpoints build trust)",
+               "tunable"},
+    param_spec{"experience.delight_threshold", 0.20, 0, 1, "quality level",
+               "delta+: disconfirmation at or above which a customer is delighted",
+               "tunable (Oliver 1980 disconfirmation)"},
+    param_spec{"experience.disappointment_threshold", 0.20, 0, 1, "quality level",
+               "delta-: negative disconfirmation at or beyond which a customer is disappointed",
+               "tunable (Oliver 1980 disconfirmation)"},
+    param_spec{"experience.negativity_bias", 2.0, 0, 10, "ratio",
+               "disappointed customers start word of mouth with min(1, bias * talkativeness)",
+               "Anderson 1998 (dissatisfied talk more, less than folklore); tunable"},
+
+    // ---- market ---------------------------------------------------------------------------------
+    param_spec{"market.purchase_probability", 0.25, 0, 1, "probability per week",
+               "chance a customer has a purchase occasion (meets purchase-phase touchpoints)",
+               "tunable", false, ts::per_week},
+    param_spec{"market.conversion.base", -6.0, -30, 30, "logit per week",
+               "c0: conversion of an aware non-customer", "tunable", false, ts::logit_per_week},
+    param_spec{"market.conversion.attitude", 4.0, 0, 30, "logit per unit attitude",
+               "c_A: effect of attitude on conversion", "tunable"},
+    param_spec{"market.conversion.referred", 1.0, 0, 30, "logit",
+               "c_R: extra conversion of referred prospects",
+               "Schmitt, Skiera & Van den Bulte 2011 (referred customers are more valuable); "
+               "tunable"},
+    param_spec{"market.conversion.lapsed", -1.0, -30, 30, "logit",
+               "shift for former customers (negative: harder to win back)", "tunable"},
+    param_spec{"market.churn.base", -4.0, -30, 30, "logit per week",
+               "h0: churn hazard (about 0.7 % a week at L = 0.5, price sensitivity 0.5)", "tunable",
+               false, ts::logit_per_week},
+    param_spec{"market.churn.loyalty", 3.0, 0, 30, "logit per unit loyalty",
+               "h_L: loyal customers churn less", "tunable"},
+    param_spec{"market.churn.price_sensitivity", 1.0, 0, 30, "logit per unit",
+               "h_pi: price-sensitive customers churn more", "tunable"},
+    param_spec{"market.churn.referred", 0.20, 0, 30, "logit",
+               "lower churn logit of referred customers (a hazard about 18 % lower)",
+               "Schmitt, Skiera & Van den Bulte 2011"},
+    param_spec{"market.churn.warn_probability", 0.5, 0, 1, "probability",
+               "chance (times talkativeness) that a churning customer warns others",
+               "Anderson 1998; tunable"},
+
+    // ---- loyalty, trust and recommendation
+    // ----------------------------------------------------------
+    param_spec{"loyalty.rate", 0.10, 0, 1, "per week",
+               "eta: speed at which loyalty follows satisfaction, trust and empowerment", "tunable",
+               false, ts::per_week},
+    param_spec{"loyalty.weights.satisfaction", 0.5, 0, 1, "weight",
+               "omega_S (the three weights sum to 1)", "tunable"},
+    param_spec{"loyalty.weights.trust", 0.3, 0, 1, "weight", "omega_T", "tunable"},
+    param_spec{"loyalty.weights.empowerment", 0.2, 0, 1, "weight", "omega_E",
+               "tunable (Fuchs, Prandelli & Schreier 2010: ownership from empowerment)"},
+    param_spec{"loyalty.empowerment_decay", 0.05, 0, 1, "per week",
+               "share of empowerment (psychological ownership) lost each week", "tunable", false,
+               ts::per_week},
+    param_spec{"loyalty.trust_reversion", 0.02, 0, 1, "per week",
+               "speed at which trust returns to its segment baseline", "tunable", false,
+               ts::per_week},
+    param_spec{"loyalty.satisfaction_reversion", 0.02, 0, 1, "per week",
+               "speed at which satisfaction returns to its segment baseline (memory fades)",
+               "tunable", false, ts::per_week},
+    param_spec{"loyalty.attitude_reversion", 0.02, 0, 1, "per week",
+               "speed at which a non-customer's attitude returns to its segment baseline",
+               "tunable", false, ts::per_week},
+    param_spec{"loyalty.recommend_satisfaction_weight", 0.5, 0, 1, "weight",
+               "weight of satisfaction in the mix x = w * S + (1 - w) * L behind the likelihood to "
+               "recommend",
+               "tunable"},
+    param_spec{"loyalty.recommend_top_level", 0.65, 0.05, 1, "level",
+               "mix x at which a customer answers 10: R = round(10 * min(1, x / top_level)); "
+               "loyalty's target is at most 0.8 without empowerment, so an ordinary customer "
+               "(x about 0.5) answers 7-8",
+               "Reichheld 2003 (0-10 scale, promoters 9-10, detractors 0-6); anchor tunable: "
+               "calibrate to an NPS survey"},
+
+    // ---- public rating shown by review touchpoints
+    // -------------------------------------------------
+    param_spec{"review.rating_probability", 0.02, 0, 1, "probability per week",
+               "chance a customer posts a rating (their satisfaction) on review portals", "tunable",
+               false, ts::per_week},
+    param_spec{"review.update_rate", 0.20, 0, 1, "per week",
+               "weight of this week's ratings in the public rating (exponential smoothing)",
+               "tunable", false, ts::per_week},
+};
+
+}  // namespace
+
+std::span<const param_spec> parameter_table() {
+  return table;
+}
+
+const param_spec* find_param(std::string_view key) {
+  for (const auto& p : table)
+    if (p.key == key) return &p;
+  return nullptr;
+}
+
+const param_spec& param(std::string_view key) {
+  if (const auto* p = find_param(key)) return *p;
+  throw std::logic_error(fmt::format("parameter '{}' is not in the parameter table", key));
+}
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{:.0f}", value);
+  std::array<char, 32> buf{};
+  auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  return ec == std::errc() ? std::string(buf.data(), ptr) : fmt::format("{}", value);
+}
+
+std::string format_range(const param_spec& spec) {
+  auto bound = [](double v) {
+    return std::fabs(v) >= unbounded ? std::string(v > 0 ? "inf" : "-inf") : format_number(v);
+  };
+  return fmt::format("[{}, {}]", bound(spec.min), bound(spec.max));
+}
+
+std::string format_default(const param_spec& spec) {
+  return std::isnan(spec.default_value) ? std::string("required")
+                                        : format_number(spec.default_value);
+}
+
+}  // namespace cesim

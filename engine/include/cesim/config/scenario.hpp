@@ -1,0 +1,197 @@
+#pragma once
+/// Plain, immutable configuration produced by the loader and read by the engine. Everything
+/// here is already validated and converted to per-step units; the engine never sees YAML.
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cesim/error.hpp"
+
+namespace cesim {
+
+/// Persona traits, stored per customer.
+enum class trait : std::uint8_t {
+  participation,
+  talkativeness,
+  susceptibility,
+  expectation,
+  loss_aversion,
+  price_sensitivity,
+  margin,
+};
+inline constexpr std::size_t trait_count = 7;
+inline constexpr std::array<std::string_view, trait_count> trait_names{
+    "participation", "talkativeness",     "susceptibility", "expectation",
+    "loss_aversion", "price_sensitivity", "margin"};
+constexpr std::size_t index_of(trait t) {
+  return static_cast<std::size_t>(t);
+}
+
+/// A marginal distribution of a trait or an initial state value, sampled by inverse CDF so that
+/// one uniform gives one value (monotone coupling for common random numbers).
+struct distribution {
+  enum class family : std::uint8_t { fixed, uniform, normal, beta, lognormal, categorical };
+  family kind = family::fixed;
+  double a = 0;   ///< fixed: value; uniform: min; normal: mean; beta: alpha; lognormal: mu of log
+  double b = 0;   ///< uniform: max; normal: sd; beta: beta; lognormal: sigma of log
+  double lo = 0;  ///< draws are clipped to [lo, hi], the valid domain
+  double hi = 1;
+  std::vector<double> values;      ///< categorical
+  std::vector<double> cumulative;  ///< categorical: normalised cumulative weights
+  source_mark where;
+
+  static distribution fixed_value(double v, double lo, double hi);
+  /// Exact quantile (beta through Boost.Math: accurate but slow; synthesis tabulates it).
+  [[nodiscard]] double quantile(double u) const;
+  /// Mean of the clipped distribution, by numerical integration of the quantile where needed.
+  [[nodiscard]] double mean() const;
+  [[nodiscard]] std::string describe() const;
+};
+
+std::string_view family_name(distribution::family f);
+
+struct persona {
+  std::string name;
+  std::string description;
+  std::string file;  ///< where it was defined ("" for inline personas: see where)
+  source_mark where;
+  std::array<distribution, trait_count> traits;
+  std::vector<double> channel_affinity;  ///< by scenario channel index
+  double degree_weight = 1.0;            ///< network hint: relative number of contacts
+};
+
+/// Gaussian copula over some traits of a segment.
+struct correlation_spec {
+  std::vector<trait> traits;
+  std::vector<double> matrix;  ///< row-major, traits.size() squared, Gaussian-copula correlation
+  source_mark where;
+  [[nodiscard]] bool empty() const { return traits.empty(); }
+};
+
+struct segment {
+  std::string name;
+  std::string description;
+  source_mark where;
+  double share = 0;         ///< of the population
+  std::uint64_t count = 0;  ///< customers, derived from share and population
+  std::vector<std::size_t> persona_index;
+  std::vector<double> persona_weight;  ///< normalised to sum 1
+  std::array<std::optional<distribution>, trait_count> trait_overrides;
+  correlation_spec correlation;
+  double initial_aware = 0;
+  double initial_customers = 0;
+  distribution initial_satisfaction;
+  distribution initial_trust;
+  distribution initial_loyalty;
+  distribution initial_attitude;
+};
+
+enum class touchpoint_kind : std::uint8_t { direct, indirect };
+enum class purchase_phase : std::uint8_t { pre_purchase, purchase, post_purchase };
+std::string_view to_string(touchpoint_kind k);
+std::string_view to_string(purchase_phase p);
+
+struct touchpoint {
+  std::string name;
+  std::string description;
+  source_mark where;
+  touchpoint_kind kind = touchpoint_kind::direct;
+  purchase_phase phase = purchase_phase::pre_purchase;
+  std::size_t channel = 0;
+  double reach = 0;  ///< per step
+  double quality_mean = 0;
+  double quality_sd = 0;
+  double weight = 1;
+  double cost_per_contact = 0;
+  bool shows_public_rating = false;  ///< an indirect review touchpoint showing the public rating
+  std::uint32_t stream_tag = 0;      ///< random stream id from the name, stable across variants
+};
+
+enum class step_unit : std::uint8_t { day, week, month, quarter, year };
+std::string_view to_string(step_unit u);
+
+struct time_config {
+  step_unit unit = step_unit::week;
+  std::uint32_t horizon = 52;
+  double weeks_per_step = 1;
+  double discount_rate_per_year = 0.1;
+  double discount_per_step = 0;
+};
+
+struct experience_params {
+  double satisfaction_rate = 0;
+  double attitude_rate = 0;
+  double trust_rate = 0;
+  double delight_threshold = 0;
+  double disappointment_threshold = 0;
+  double negativity_bias = 0;
+};
+
+struct market_params {
+  double purchase_probability = 0;  ///< per step
+  double conversion_base = 0;       ///< logit per week
+  double conversion_attitude = 0;
+  double conversion_referred = 0;
+  double conversion_lapsed = 0;
+  double churn_base = 0;  ///< logit per week
+  double churn_loyalty = 0;
+  double churn_price_sensitivity = 0;
+  double churn_referred = 0;
+  double churn_warn_probability = 0;
+};
+
+struct loyalty_params {
+  double rate = 0;  ///< per step
+  double weight_satisfaction = 0;
+  double weight_trust = 0;
+  double weight_empowerment = 0;
+  double empowerment_decay = 0;
+  double trust_reversion = 0;
+  double satisfaction_reversion = 0;
+  double attitude_reversion = 0;
+  double recommend_satisfaction_weight = 0;
+  double recommend_top_level = 0;
+};
+
+struct review_params {
+  double rating_probability = 0;  ///< per step
+  double update_rate = 0;         ///< per step
+};
+
+/// An input file that went into a scenario, for the run manifest.
+struct input_file {
+  std::string path;
+  std::string sha256;
+  std::string role;  ///< "scenario" or "persona"
+};
+
+/// A key-path override applied before validation (`--set`, `--population`, variants, sweeps).
+struct override_spec {
+  std::string path;
+  std::string value;   ///< YAML flow text
+  std::string origin;  ///< shown in errors, e.g. "--set"
+};
+
+struct scenario {
+  std::string name;
+  std::string description;
+  std::string file;
+  std::vector<input_file> inputs;
+  std::vector<override_spec> overrides;
+  std::uint64_t seed = 1;
+  std::uint64_t population = 0;
+  time_config time;
+  std::vector<std::string> channels;
+  std::vector<persona> personas;
+  std::vector<segment> segments;
+  std::vector<touchpoint> touchpoints;
+  experience_params experience;
+  market_params market;
+  loyalty_params loyalty;
+  review_params review;
+};
+
+}  // namespace cesim

@@ -1,0 +1,64 @@
+#pragma once
+/// Customers as structure-of-arrays: one contiguous array per attribute, indexed by agent id.
+/// Agents of a segment are contiguous, so per-segment work is a range.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "cesim/config/scenario.hpp"
+#include "cesim/rng/philox.hpp"
+
+namespace cesim {
+
+enum class customer_status : std::uint8_t { unaware = 0, aware = 1, customer = 2, lapsed = 3 };
+
+/// Bits of agent_state::flags.
+namespace agent_flag {
+inline constexpr std::uint8_t referred = 1;          ///< came through a referral
+inline constexpr std::uint8_t initial_customer = 2;  ///< a customer at step 0 (retention cohort)
+inline constexpr std::uint8_t churned = 4;           ///< has churned at least once
+}  // namespace agent_flag
+
+/// Who the customers are: fixed for a run.
+struct population {
+  std::uint32_t size = 0;
+  std::vector<std::uint16_t> segment;
+  std::vector<std::uint16_t> persona;
+  std::array<std::vector<float>, trait_count> traits;
+  std::vector<std::uint32_t>
+      segment_begin;  ///< segment s holds [segment_begin[s], segment_begin[s+1])
+
+  [[nodiscard]] const std::vector<float>& trait_values(trait t) const {
+    return traits[index_of(t)];
+  }
+  [[nodiscard]] std::size_t segments() const {
+    return segment_begin.empty() ? 0 : segment_begin.size() - 1;
+  }
+};
+
+/// What changes during a run.
+struct agent_state {
+  std::vector<customer_status> status;
+  std::vector<std::uint8_t> flags;
+  std::vector<float> satisfaction;
+  std::vector<float> trust;
+  std::vector<float> empowerment;
+  std::vector<float> attitude;
+  std::vector<float> loyalty;
+
+  void resize(std::size_t n);
+};
+
+struct synthesized_population {
+  population people;
+  agent_state initial;
+};
+
+/// Draws every customer's segment, persona, traits (through the segment's Gaussian copula where
+/// one is given) and initial state. Deterministic for a key, whatever the thread count.
+synthesized_population synthesize_population(const scenario& s, rng::key key);
+
+/// Bytes per customer for population and state (used for memory estimates).
+std::size_t population_bytes_per_agent();
+
+}  // namespace cesim

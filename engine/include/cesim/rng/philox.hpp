@@ -1,0 +1,96 @@
+#pragma once
+/// Counter-based randomness. Every draw is a pure function of (seed, replication) as the key
+/// and (entity, step, stream, tag, block) as the counter, so a run is bit-identical for any
+/// thread count or partition, and two scenario variants draw the same numbers for the same
+/// agent, step and mechanism (common random numbers).
+#include <Random123/philox.h>
+
+#include <cstdint>
+#include <limits>
+
+namespace cesim::rng {
+
+/// Which mechanism a draw belongs to. Values are part of the results' identity: never reuse
+/// or renumber one, only append.
+enum class stream : std::uint32_t {
+  persona = 1,
+  traits = 2,
+  initial_status = 3,
+  initial_state = 4,
+  purchase = 10,
+  touchpoint = 11,
+  market = 12,
+  rating = 13,
+  network = 20,
+  wom_origin = 21,
+  wom_hear = 22,
+  campaign = 30,
+  campaign_global = 31,
+  replication_seed = 40,
+};
+
+/// (seed, replication): different replications are independent key streams.
+struct key {
+  std::uint64_t seed = 0;
+  std::uint64_t replication = 0;
+};
+
+/// A short sequence of draws for one (entity, step, stream, tag). Cheap to construct: the
+/// Philox block is computed on the first draw and yields four 64-bit values.
+class counter_stream {
+ public:
+  using result_type = std::uint64_t;
+
+  counter_stream(key k, std::uint64_t entity, std::uint64_t step, stream s,
+                 std::uint32_t tag = 0) noexcept
+      : key_{{k.seed, k.replication}},
+        ctr_{{entity, step, (static_cast<std::uint64_t>(s) << 32) | tag, 0}} {}
+
+  std::uint64_t next_u64() noexcept {
+    if (used_ == 4) refill();
+    return out_.v[used_++];
+  }
+  /// Uniform on the open interval (0, 1) with 53 random bits: never exactly 0 or 1, so that
+  /// inverse CDFs stay finite.
+  double uniform() noexcept { return to_open_unit(next_u64()); }
+
+  static constexpr std::uint64_t min() { return 0; }
+  static constexpr std::uint64_t max() { return std::numeric_limits<std::uint64_t>::max(); }
+  std::uint64_t operator()() noexcept { return next_u64(); }
+
+  static double to_open_unit(std::uint64_t x) noexcept {
+    return (static_cast<double>(x >> 11) + 0.5) * 0x1p-53;
+  }
+
+ private:
+  void refill() noexcept {
+    out_ = r123::Philox4x64{}(ctr_, key_);
+    ++ctr_.v[3];
+    used_ = 0;
+  }
+
+  r123::Philox4x64::key_type key_;
+  r123::Philox4x64::ctr_type ctr_;
+  r123::Philox4x64::ctr_type out_{};
+  unsigned used_ = 4;
+};
+
+/// 32-bit FNV-1a, used to give named entities (touchpoints, campaigns, origins) a stream tag
+/// that does not change when other entities are added or removed.
+constexpr std::uint32_t name_tag(const char* text, std::size_t size) noexcept {
+  std::uint32_t h = 2166136261u;
+  for (std::size_t i = 0; i < size; ++i) {
+    h ^= static_cast<unsigned char>(text[i]);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+/// Derives an independent 64-bit seed (e.g. for replication r of a sweep point) from a base.
+inline std::uint64_t derive_seed(std::uint64_t base, std::uint64_t a,
+                                 std::uint64_t b = 0) noexcept {
+  counter_stream s(key{base, 0}, a, b, stream::replication_seed);
+  return s.next_u64();
+}
+
+}  // namespace cesim::rng

@@ -1,0 +1,47 @@
+#pragma once
+/// One replication of a scenario: synthesis, then `horizon` steps of named phases.
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "cesim/config/scenario.hpp"
+#include "cesim/sim/results.hpp"
+
+namespace cesim {
+
+struct run_options {
+  std::uint64_t replication = 0;
+  /// Checks every state value after each step (no NaN, all in range, status valid) and
+  /// throws std::logic_error on a violation. On in Debug builds and in tests.
+  bool check_invariants =
+#ifdef NDEBUG
+      false;
+#else
+      true;
+#endif
+  /// Called after each step with the step just completed (from the thread that runs the step).
+  std::function<void(std::uint32_t)> on_step;
+};
+
+class simulation {
+ public:
+  simulation(const scenario& s, run_options options);
+  ~simulation();
+  simulation(const simulation&) = delete;
+  simulation& operator=(const simulation&) = delete;
+
+  /// Advances one step: touchpoints -> market -> loyalty -> ratings -> metrics.
+  void step();
+  [[nodiscard]] std::uint32_t current_step() const;
+  /// Runs the remaining steps and returns the result.
+  run_result run();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+/// Convenience: one complete replication.
+run_result run_replication(const scenario& s, const run_options& options = {});
+
+}  // namespace cesim

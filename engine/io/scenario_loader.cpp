@@ -1,0 +1,878 @@
+#include "cesim/io/scenario_loader.hpp"
+
+#include <fmt/format.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <numbers>
+#include <optional>
+#include <set>
+
+#include "cesim/config/parameters.hpp"
+#include "cesim/rng/philox.hpp"
+#include "cesim/util/sha256.hpp"
+#include "reader.hpp"
+
+#ifndef CESIM_SOURCE_PERSONA_DIR
+#define CESIM_SOURCE_PERSONA_DIR ""
+#endif
+#ifndef CESIM_INSTALL_PERSONA_DIR
+#define CESIM_INSTALL_PERSONA_DIR ""
+#endif
+
+namespace cesim::io {
+namespace fs = std::filesystem;
+using detail::load_context;
+using detail::map_reader;
+using detail::read_distribution;
+using detail::valid_name;
+
+namespace {
+
+const param_spec& trait_spec(trait t) {
+  return param(fmt::format("traits.{}", trait_names[index_of(t)]));
+}
+
+std::optional<trait> trait_by_name(std::string_view name) {
+  for (std::size_t i = 0; i < trait_count; ++i)
+    if (trait_names[i] == name) return static_cast<trait>(i);
+  return std::nullopt;
+}
+
+std::vector<std::string> trait_name_list() {
+  return {trait_names.begin(), trait_names.end()};
+}
+
+/// Multiplies every value a distribution can produce by `factor` (> 0).
+void scale_distribution(distribution& d, double factor) {
+  using family = distribution::family;
+  d.lo *= factor;
+  d.hi *= factor;
+  switch (d.kind) {
+    case family::fixed:
+      d.a *= factor;
+      break;
+    case family::uniform:
+    case family::normal:
+      d.a *= factor;
+      d.b *= factor;
+      break;
+    case family::lognormal:
+      d.a += std::log(factor);
+      break;
+    case family::categorical:
+      for (double& v : d.values) v *= factor;
+      break;
+    case family::beta:
+      break;  // beta is refused for traits outside [0, 1], the only ones that scale
+  }
+}
+
+void check_name(map_reader& m, std::string_view key, const std::string& name,
+                std::string_view what) {
+  if (!valid_name(name))
+    m.error(
+        key,
+        fmt::format("{} name '{}' may contain only letters, digits, '_' and '-' (at most 64; names "
+                    "are used in key paths and output columns)",
+                    what, name));
+}
+
+/// Reads the `traits:` map of a persona or the trait overrides of a segment.
+void read_traits(load_context& ctx, const ynode* node, const std::string& path,
+                 std::array<std::optional<distribution>, trait_count>& out) {
+  map_reader m(ctx, node, path, "", {});
+  if (!m.present()) return;
+  for (const auto& e : m.node()->entries()) {
+    const auto t = trait_by_name(e.key);
+    if (!t) continue;  // finish() reports it with a suggestion
+    const auto& spec = trait_spec(*t);
+    out[index_of(*t)] = read_distribution(ctx, e.value, m.path_of(e.key), spec.min, spec.max);
+    m.get(e.key);
+  }
+  for (auto name : trait_names) m.get(name);
+  m.finish();
+}
+
+struct persona_draft {
+  persona p;
+  std::vector<std::pair<std::string, double>> affinity;
+};
+
+/// A persona from a map: in its own file (`persona: name` at the top) or inline in a scenario.
+persona_draft read_persona(load_context& ctx, const ynode& node, const std::string& path,
+                           std::string name, std::string file) {
+  persona_draft draft;
+  draft.p.name = std::move(name);
+  draft.p.file = std::move(file);
+  draft.p.where = node.mark();
+  map_reader m(ctx, &node, path, "", node.mark());
+  if (!m.present()) return draft;
+  m.allow({"persona"});
+  draft.p.description = m.text("description");
+  std::array<std::optional<distribution>, trait_count> given;
+  read_traits(ctx, m.get("traits"), m.path_of("traits"), given);
+  for (std::size_t i = 0; i < trait_count; ++i) {
+    const auto& spec = trait_spec(static_cast<trait>(i));
+    draft.p.traits[i] =
+        given[i] ? *given[i] : distribution::fixed_value(spec.default_value, spec.min, spec.max);
+  }
+  map_reader affinity(ctx, m.get("channel_affinity"), m.path_of("channel_affinity"), "", m.mark());
+  if (affinity.present()) {
+    const auto& spec = param("channel_affinity");
+    for (const auto& e : affinity.node()->entries()) {
+      affinity.get(e.key);
+      if (auto v = affinity.bounded_number(e.key, spec.min, spec.max, true, "channel affinity"))
+        draft.affinity.emplace_back(e.key, *v);
+    }
+  }
+  map_reader network(ctx, m.get("network"), m.path_of("network"), "personas.network", m.mark());
+  draft.p.degree_weight = network.number("degree_weight");
+  network.finish();
+  m.finish();
+  return draft;
+}
+
+persona_draft read_persona_file(load_context& ctx, const std::string& file, const ynode& root) {
+  map_reader m(ctx, &root, "", "", root.mark());
+  std::string name;
+  if (m.present()) {
+    if (auto n = m.required_text("persona")) {
+      name = *n;
+      check_name(m, "persona", name, "persona");
+      const auto stem = fs::path(file).stem().string();
+      if (name != stem)
+        m.error("persona",
+                fmt::format("persona '{}' is in a file named '{}.yaml'; library lookups go by file "
+                            "name, so the two must match",
+                            name, stem));
+    }
+  } else {
+    ctx.diag.error(root.mark(), "",
+                   "a persona file must be a map with 'persona: <name>' at the top");
+  }
+  // Reading as an inline persona checks every other key; 'persona' is allowed there.
+  return read_persona(ctx, root, "", name, file);
+}
+
+bool looks_like_path(const std::string& ref) {
+  return ref.find('/') != std::string::npos || ref.ends_with(".yaml") || ref.ends_with(".yml");
+}
+
+std::string input_hash(const std::string& path) {
+  return sha256_file(path);
+}
+
+struct persona_ref {
+  std::string ref;
+  source_mark where;
+  std::string path;
+};
+
+class scenario_reader {
+ public:
+  scenario_reader(const std::string& file, const load_options& options)
+      : file_(file), options_(options), ctx_{diag_, 1.0} {}
+
+  scenario read() {
+    ynode root = load_yaml_file(file_);
+    apply_overrides(root);
+    diag_.throw_if_any();
+    if (!root.is_map())
+      throw input_error(root.mark(), "", "a scenario file must be a map of keys at the top level");
+    if (root.find("persona") != nullptr && root.find("segments") == nullptr)
+      throw input_error(
+          root.mark(), "",
+          "this is a persona file, not a scenario; name it in a segment's 'personas'");
+    s_.file = file_;
+    s_.overrides = options_.overrides;
+    s_.inputs.push_back(input_file{file_, input_hash(file_), "scenario"});
+    map_reader top(ctx_, &root, "", "", root.mark());
+    read_header(top);
+    read_time(top);
+    s_.population = static_cast<std::uint64_t>(top.number("population"));
+    read_channels(top, root);
+    read_inline_personas(top);
+    read_segments(top);
+    read_touchpoints(top);
+    read_experience(top);
+    read_market(top);
+    read_loyalty(top);
+    read_review(top);
+    top.finish();
+    resolve_personas();
+    allocate_segment_counts(top);
+    diag_.throw_if_any();
+    return std::move(s_);
+  }
+
+ private:
+  void apply_overrides(ynode& root) {
+    for (const auto& o : options_.overrides) {
+      const source_mark origin{
+          std::make_shared<const std::string>(fmt::format("{} {}={}", o.origin, o.path, o.value)),
+          0, 0};
+      try {
+        set_path(root, o.path, parse_override_value(o.value, origin), origin);
+      } catch (const input_error& e) {
+        for (const auto& p : e.problems()) diag_.error(p.where, p.path, p.message);
+      }
+    }
+  }
+
+  void read_header(map_reader& top) {
+    top.bounded_number("cesim", 1, 1, false, "schema version");
+    s_.name = top.text("name", fs::path(file_).stem().string());
+    s_.description = top.text("description");
+    if (const ynode* seed = top.get("seed"); seed != nullptr && !seed->is_null()) {
+      if (!scalar_to_uint64(*seed, s_.seed))
+        top.error("seed",
+                  fmt::format("must be a whole number in [0, 18446744073709551615], got '{}'",
+                              seed->to_flow()));
+    }
+  }
+
+  void read_time(map_reader& top) {
+    map_reader t(ctx_, top.get("time"), "time", "time", top.mark());
+    s_.time.unit = t.choice<step_unit>("step",
+                                       {{"day", step_unit::day},
+                                        {"week", step_unit::week},
+                                        {"month", step_unit::month},
+                                        {"quarter", step_unit::quarter},
+                                        {"year", step_unit::year}},
+                                       step_unit::week);
+    switch (s_.time.unit) {
+      case step_unit::day:
+        s_.time.weeks_per_step = 1.0 / 7.0;
+        break;
+      case step_unit::week:
+        s_.time.weeks_per_step = 1.0;
+        break;
+      case step_unit::month:
+        s_.time.weeks_per_step = 52.0 / 12.0;
+        break;
+      case step_unit::quarter:
+        s_.time.weeks_per_step = 13.0;
+        break;
+      case step_unit::year:
+        s_.time.weeks_per_step = 52.0;
+        break;
+    }
+    ctx_.weeks_per_step = s_.time.weeks_per_step;
+    s_.time.horizon = static_cast<std::uint32_t>(t.number("horizon"));
+    s_.time.discount_rate_per_year = t.number("discount_rate");
+    s_.time.discount_per_step =
+        std::pow(1.0 + s_.time.discount_rate_per_year, s_.time.weeks_per_step / 52.0) - 1.0;
+    t.finish();
+  }
+
+  void read_channels(map_reader& top, const ynode& root) {
+    const ynode* channels = top.get("channels");
+    if (channels != nullptr && !channels->is_null()) {
+      if (!channels->is_sequence()) {
+        top.error("channels",
+                  fmt::format("must be a list of channel names, got a {}", channels->type_name()));
+        return;
+      }
+      for (std::size_t i = 0; i < channels->items().size(); ++i) {
+        const auto& c = channels->items()[i];
+        const std::string path = fmt::format("channels[{}]", i);
+        if (!c.is_scalar() || !valid_name(c.text())) {
+          diag_.error(c.mark(), path,
+                      fmt::format("must be a channel name (letters, digits, '_', '-'), got '{}'",
+                                  c.to_flow()));
+          continue;
+        }
+        if (std::find(s_.channels.begin(), s_.channels.end(), c.text()) != s_.channels.end()) {
+          diag_.error(c.mark(), path, fmt::format("channel '{}' is listed twice", c.text()));
+          continue;
+        }
+        s_.channels.push_back(c.text());
+      }
+      channels_declared_ = true;
+      return;
+    }
+    // Without a channel list, the channels are those the touchpoints name, in order.
+    if (const ynode* tps = root.find("touchpoints"); tps != nullptr && tps->is_sequence()) {
+      for (const auto& tp : tps->items()) {
+        if (!tp.is_map()) continue;
+        if (const ynode* c = tp.find("channel");
+            c != nullptr && c->is_scalar() && valid_name(c->text()) &&
+            std::find(s_.channels.begin(), s_.channels.end(), c->text()) == s_.channels.end())
+          s_.channels.push_back(c->text());
+      }
+    }
+  }
+
+  void read_inline_personas(map_reader& top) {
+    map_reader m(ctx_, top.get("personas"), "personas", "", top.mark());
+    if (!m.present()) return;
+    for (const auto& e : m.node()->entries()) {
+      m.get(e.key);
+      check_name(m, e.key, e.key, "persona");
+      inline_personas_.emplace(e.key, read_persona(ctx_, e.value, m.path_of(e.key), e.key, ""));
+    }
+  }
+
+  std::size_t persona_slot(const std::string& ref, const source_mark& where) {
+    if (auto it = persona_slots_.find(ref); it != persona_slots_.end()) return it->second;
+    const std::size_t slot = refs_.size();
+    refs_.push_back(persona_ref{ref, where, {}});
+    persona_slots_.emplace(ref, slot);
+    return slot;
+  }
+
+  void read_segments(map_reader& top) {
+    const ynode* list = top.get("segments");
+    if (list == nullptr || list->is_null()) {
+      top.error("segments",
+                "required key is missing: a scenario needs at least one customer segment");
+      return;
+    }
+    if (!list->is_sequence() || list->items().empty()) {
+      top.error("segments", "must be a non-empty list of segments");
+      return;
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list->items().size(); ++i) {
+      const ynode& node = list->items()[i];
+      const std::string path = fmt::format("segments[{}]", i);
+      map_reader m(ctx_, &node, path, "segments[]", node.mark());
+      if (!m.present()) continue;
+      segment seg;
+      seg.where = node.mark();
+      if (auto n = m.required_text("name")) {
+        seg.name = *n;
+        check_name(m, "name", seg.name, "segment");
+        if (!names.insert(seg.name).second)
+          m.error("name", fmt::format("segment '{}' is defined twice", seg.name));
+      }
+      seg.description = m.text("description");
+      const auto share = m.maybe_number("share");
+      const auto count = m.maybe_number("count");
+      if (share && count) m.error("count", "give either share or count, not both");
+      if (!share && !count) m.error_here("needs a size: 'share' (of the population) or 'count'");
+      if (share) {
+        seg.share = *share;
+        ++segments_with_share_;
+      }
+      if (count) {
+        seg.count = static_cast<std::uint64_t>(*count);
+        ++segments_with_count_;
+      }
+      read_persona_mix(m, seg);
+      read_traits(ctx_, m.get("traits"), m.path_of("traits"), seg.trait_overrides);
+      read_correlation(m, seg);
+      read_initial_state(m, seg);
+      m.finish();
+      s_.segments.push_back(std::move(seg));
+    }
+    if (segments_with_share_ > 0 && segments_with_count_ > 0)
+      top.error("segments",
+                "either every segment gives a share or every segment gives a count, not a mix");
+    if (segments_with_share_ == s_.segments.size() && !s_.segments.empty()) {
+      double total = 0;
+      for (const auto& seg : s_.segments) total += seg.share;
+      if (std::fabs(total - 1.0) > 1e-6)
+        top.error("segments", fmt::format("segment shares must sum to 1, got {:.6g}", total));
+    }
+  }
+
+  void read_persona_mix(map_reader& m, segment& seg) {
+    const ynode* mix = m.get("personas");
+    if (mix == nullptr || mix->is_null()) {
+      m.error_here("needs 'personas': a persona name, a list of names, or a map of name to weight");
+      return;
+    }
+    const std::string path = m.path_of("personas");
+    std::vector<double> weights;
+    auto add = [&](const std::string& ref, const source_mark& where, double w) {
+      seg.persona_index.push_back(persona_slot(ref, where));
+      weights.push_back(w);
+    };
+    if (mix->is_scalar()) {
+      add(mix->text(), mix->mark(), 1.0);
+    } else if (mix->is_sequence()) {
+      for (const auto& item : mix->items()) {
+        if (!item.is_scalar()) {
+          diag_.error(item.mark(), path, "list entries must be persona names or paths");
+          continue;
+        }
+        add(item.text(), item.mark(), 1.0);
+      }
+    } else {
+      map_reader weights_reader(ctx_, mix, path, "", m.mark());
+      for (const auto& e : mix->entries()) {
+        weights_reader.get(e.key);
+        if (auto w = weights_reader.bounded_number(e.key, 0, 1e12, true, "persona weight"))
+          add(e.key, e.key_mark, *w);
+      }
+    }
+    double total = 0;
+    for (double w : weights) total += w;
+    if (weights.empty() || total <= 0) {
+      diag_.error(mix->mark(), path, "needs at least one persona with a positive weight");
+      return;
+    }
+    for (double w : weights) seg.persona_weight.push_back(w / total);
+    std::set<std::size_t> seen;
+    for (auto idx : seg.persona_index)
+      if (!seen.insert(idx).second)
+        diag_.error(mix->mark(), path, fmt::format("persona '{}' is listed twice", refs_[idx].ref));
+  }
+
+  void read_correlation(map_reader& m, segment& seg) {
+    map_reader c(ctx_, m.get("correlation"), m.path_of("correlation"), "", m.mark());
+    if (!c.present()) return;
+    seg.correlation.where = c.mark();
+    const std::size_t errors_before = diag_.size();
+    const ynode* traits = c.get("traits");
+    if (traits == nullptr || !traits->is_sequence() || traits->items().size() < 2) {
+      c.error("traits", "must list at least two trait names");
+    } else {
+      for (std::size_t i = 0; i < traits->items().size(); ++i) {
+        const auto& item = traits->items()[i];
+        const auto t = item.is_scalar() ? trait_by_name(item.text()) : std::nullopt;
+        if (!t) {
+          diag_.error(item.mark(), fmt::format("{}.traits[{}]", c.path(), i),
+                      fmt::format("unknown trait '{}'{}", item.to_flow(),
+                                  detail::suggestion(item.to_flow(), trait_name_list())));
+          continue;
+        }
+        if (std::find(seg.correlation.traits.begin(), seg.correlation.traits.end(), *t) !=
+            seg.correlation.traits.end())
+          diag_.error(item.mark(), fmt::format("{}.traits[{}]", c.path(), i),
+                      fmt::format("trait '{}' is listed twice", item.text()));
+        seg.correlation.traits.push_back(*t);
+      }
+    }
+    const bool rank = c.choice<bool>("scale", {{"rank", true}, {"gaussian", false}}, true);
+    const ynode* matrix = c.get("matrix");
+    const std::size_t n = seg.correlation.traits.size();
+    if (diag_.size() != errors_before) return c.finish();
+    if (matrix == nullptr || !matrix->is_sequence() || matrix->items().size() != n) {
+      c.error("matrix", fmt::format("must be a {0} x {0} list of rows, one per trait", n));
+      return c.finish();
+    }
+    Eigen::MatrixXd r(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& row = matrix->items()[i];
+      if (!row.is_sequence() || row.items().size() != n) {
+        diag_.error(row.mark(), fmt::format("{}.matrix[{}]", c.path(), i),
+                    fmt::format("must be a row of {} numbers", n));
+        continue;
+      }
+      for (std::size_t j = 0; j < n; ++j) {
+        double x = 0;
+        const auto& cell = row.items()[j];
+        const std::string cell_path = fmt::format("{}.matrix[{}][{}]", c.path(), i, j);
+        if (!scalar_to_double(cell, x) || !std::isfinite(x) || x < -1 || x > 1) {
+          diag_.error(cell.mark(), cell_path,
+                      fmt::format("must be a correlation in [-1, 1], got '{}'", cell.to_flow()));
+          continue;
+        }
+        if (i == j && x != 1.0)
+          diag_.error(cell.mark(), cell_path,
+                      fmt::format("diagonal entries must be 1, got {}", cell.text()));
+        r(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = x;
+      }
+    }
+    if (diag_.size() != errors_before) return c.finish();
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto a = r(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+        const auto b = r(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i));
+        if (std::fabs(a - b) > 1e-9)
+          diag_.error(matrix->mark(), c.path_of("matrix"),
+                      fmt::format("must be symmetric: entry [{}][{}] is {} but [{}][{}] is {}", i,
+                                  j, format_number(a), j, i, format_number(b)));
+      }
+    if (diag_.size() != errors_before) return c.finish();
+    // Spearman's rho of a Gaussian copula is (6/pi) asin(r/2); invert it so the user states
+    // the rank correlation they would measure in data.
+    if (rank)
+      for (Eigen::Index i = 0; i < r.rows(); ++i)
+        for (Eigen::Index j = 0; j < r.cols(); ++j)
+          if (i != j) r(i, j) = 2.0 * std::sin(std::numbers::pi * r(i, j) / 6.0);
+    Eigen::LLT<Eigen::MatrixXd> llt(r);
+    if (llt.info() != Eigen::Success) {
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eigen(r, Eigen::EigenvaluesOnly);
+      c.error(
+          "matrix",
+          fmt::format("is not positive definite (smallest eigenvalue {:.3g}): these correlations "
+                      "cannot hold together; weaken the strongest ones",
+                      eigen.eigenvalues().minCoeff()));
+      return c.finish();
+    }
+    for (Eigen::Index i = 0; i < r.rows(); ++i)
+      for (Eigen::Index j = 0; j < r.cols(); ++j) seg.correlation.matrix.push_back(r(i, j));
+    c.finish();
+  }
+
+  void read_initial_state(map_reader& m, segment& seg) {
+    map_reader init(ctx_, m.get("initial"), m.path_of("initial"), "segments[].initial", m.mark());
+    seg.initial_aware = init.number("aware");
+    seg.initial_customers = init.number("customers");
+    if (seg.initial_customers > seg.initial_aware + 1e-12)
+      init.error(
+          "customers",
+          fmt::format("must not exceed initial.aware ({}): customers are aware, got {}",
+                      format_number(seg.initial_aware), format_number(seg.initial_customers)));
+    auto state = [&](std::string_view key, distribution& out) {
+      const auto& spec = param(init.prefix_of(key));
+      const ynode* v = init.get(key);
+      out = (v == nullptr || v->is_null())
+                ? distribution::fixed_value(spec.default_value, spec.min, spec.max)
+                : read_distribution(ctx_, *v, init.path_of(key), spec.min, spec.max);
+    };
+    state("satisfaction", seg.initial_satisfaction);
+    state("trust", seg.initial_trust);
+    state("loyalty", seg.initial_loyalty);
+    state("attitude", seg.initial_attitude);
+    init.finish();
+  }
+
+  void read_touchpoints(map_reader& top) {
+    const ynode* list = top.get("touchpoints");
+    if (list == nullptr || list->is_null())
+      return;  // a scenario without touchpoints is legal: a baseline
+    if (!list->is_sequence()) {
+      top.error("touchpoints",
+                fmt::format("must be a list of touchpoints, got a {}", list->type_name()));
+      return;
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < list->items().size(); ++i) {
+      const ynode& node = list->items()[i];
+      const std::string path = fmt::format("touchpoints[{}]", i);
+      map_reader m(ctx_, &node, path, "touchpoints[]", node.mark());
+      if (!m.present()) continue;
+      touchpoint tp;
+      tp.where = node.mark();
+      if (auto n = m.required_text("name")) {
+        tp.name = *n;
+        check_name(m, "name", tp.name, "touchpoint");
+        if (!names.insert(tp.name).second)
+          m.error("name", fmt::format("touchpoint '{}' is defined twice", tp.name));
+        tp.stream_tag = rng::name_tag(tp.name.data(), tp.name.size());
+      }
+      tp.description = m.text("description");
+      tp.kind = m.choice<touchpoint_kind>(
+          "kind", {{"direct", touchpoint_kind::direct}, {"indirect", touchpoint_kind::indirect}},
+          touchpoint_kind::direct);
+      tp.phase = m.choice<purchase_phase>("phase",
+                                          {{"pre_purchase", purchase_phase::pre_purchase},
+                                           {"purchase", purchase_phase::purchase},
+                                           {"post_purchase", purchase_phase::post_purchase}},
+                                          purchase_phase::pre_purchase, true);
+      if (auto channel = m.required_text("channel")) {
+        const auto it = std::find(s_.channels.begin(), s_.channels.end(), *channel);
+        if (it == s_.channels.end()) {
+          m.error("channel",
+                  fmt::format("unknown channel '{}'{}", *channel,
+                              channels_declared_ ? detail::suggestion(*channel, s_.channels)
+                                                 : std::string()));
+        } else {
+          tp.channel = static_cast<std::size_t>(it - s_.channels.begin());
+        }
+      }
+      tp.reach = m.number("reach");
+      tp.weight = m.number("weight");
+      tp.cost_per_contact = m.number("cost_per_contact");
+      tp.shows_public_rating = m.boolean("shows_public_rating", false);
+      const ynode* quality = m.get("quality");
+      if (quality != nullptr && quality->is_scalar()) {
+        // `quality: 0.8` is short for `quality: {mean: 0.8}`.
+        ynode expanded = ynode::make_map(quality->mark());
+        expanded.set("mean", *quality, quality->mark());
+        read_quality(m, &expanded, tp);
+      } else {
+        read_quality(m, quality, tp);
+      }
+      if (tp.shows_public_rating && tp.kind != touchpoint_kind::indirect)
+        m.error("shows_public_rating",
+                "only an indirect touchpoint (a review portal, a test report) can show the "
+                "public rating; set kind: indirect");
+      m.finish();
+      s_.touchpoints.push_back(std::move(tp));
+    }
+  }
+
+  void read_quality(map_reader& m, const ynode* node, touchpoint& tp) {
+    map_reader q(ctx_, node, m.path_of("quality"), "touchpoints[].quality", m.mark());
+    tp.quality_mean = q.number("mean");
+    tp.quality_sd = q.number("sd");
+    if (tp.shows_public_rating && q.get("mean") != nullptr)
+      q.error("mean",
+              "is not used: this touchpoint shows the current public rating instead; remove "
+              "quality.mean "
+              "or shows_public_rating");
+    q.finish();
+  }
+
+  void read_experience(map_reader& top) {
+    map_reader m(ctx_, top.get("experience"), "experience", "experience", top.mark());
+    auto& e = s_.experience;
+    e.satisfaction_rate = m.number("satisfaction_rate");
+    e.attitude_rate = m.number("attitude_rate");
+    e.trust_rate = m.number("trust_rate");
+    e.delight_threshold = m.number("delight_threshold");
+    e.disappointment_threshold = m.number("disappointment_threshold");
+    e.negativity_bias = m.number("negativity_bias");
+    m.finish();
+  }
+
+  void read_market(map_reader& top) {
+    map_reader m(ctx_, top.get("market"), "market", "market", top.mark());
+    auto& k = s_.market;
+    k.purchase_probability = m.number("purchase_probability");
+    map_reader conv(ctx_, m.get("conversion"), "market.conversion", "market.conversion", m.mark());
+    k.conversion_base = conv.number("base");
+    k.conversion_attitude = conv.number("attitude");
+    k.conversion_referred = conv.number("referred");
+    k.conversion_lapsed = conv.number("lapsed");
+    conv.finish();
+    map_reader churn(ctx_, m.get("churn"), "market.churn", "market.churn", m.mark());
+    k.churn_base = churn.number("base");
+    k.churn_loyalty = churn.number("loyalty");
+    k.churn_price_sensitivity = churn.number("price_sensitivity");
+    k.churn_referred = churn.number("referred");
+    k.churn_warn_probability = churn.number("warn_probability");
+    churn.finish();
+    m.finish();
+  }
+
+  void read_loyalty(map_reader& top) {
+    map_reader m(ctx_, top.get("loyalty"), "loyalty", "loyalty", top.mark());
+    auto& l = s_.loyalty;
+    l.rate = m.number("rate");
+    map_reader w(ctx_, m.get("weights"), "loyalty.weights", "loyalty.weights", m.mark());
+    l.weight_satisfaction = w.number("satisfaction");
+    l.weight_trust = w.number("trust");
+    l.weight_empowerment = w.number("empowerment");
+    const double total = l.weight_satisfaction + l.weight_trust + l.weight_empowerment;
+    if (std::fabs(total - 1.0) > 1e-6)
+      w.error_here(
+          fmt::format("must sum to 1, got {:.6g} (satisfaction {} + trust {} + empowerment {})",
+                      total, format_number(l.weight_satisfaction), format_number(l.weight_trust),
+                      format_number(l.weight_empowerment)));
+    w.finish();
+    l.empowerment_decay = m.number("empowerment_decay");
+    l.trust_reversion = m.number("trust_reversion");
+    l.satisfaction_reversion = m.number("satisfaction_reversion");
+    l.attitude_reversion = m.number("attitude_reversion");
+    l.recommend_satisfaction_weight = m.number("recommend_satisfaction_weight");
+    l.recommend_top_level = m.number("recommend_top_level");
+    m.finish();
+  }
+
+  void read_review(map_reader& top) {
+    map_reader m(ctx_, top.get("review"), "review", "review", top.mark());
+    s_.review.rating_probability = m.number("rating_probability");
+    s_.review.update_rate = m.number("update_rate");
+    m.finish();
+  }
+
+  std::optional<std::string> find_persona_file(const std::string& ref) {
+    if (looks_like_path(ref)) {
+      fs::path p(ref);
+      if (p.is_relative()) p = fs::path(file_).parent_path() / p;
+      if (fs::exists(p)) return p.lexically_normal().string();
+      return std::nullopt;
+    }
+    for (const auto& dir : persona_search_path(file_, options_)) {
+      const fs::path p = fs::path(dir) / (ref + ".yaml");
+      if (fs::exists(p)) return p.lexically_normal().string();
+    }
+    return std::nullopt;
+  }
+
+  std::string library_listing() {
+    std::set<std::string> names;
+    for (const auto& [name, draft] : inline_personas_) names.insert(name);
+    for (const auto& dir : persona_search_path(file_, options_)) {
+      std::error_code ec;
+      for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".yaml") names.insert(entry.path().stem().string());
+    }
+    std::string list;
+    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+    return list.empty() ? "none found" : list;
+  }
+
+  void resolve_personas() {
+    std::vector<persona_draft> drafts;
+    for (auto& ref : refs_) {
+      if (auto it = inline_personas_.find(ref.ref); it != inline_personas_.end()) {
+        drafts.push_back(it->second);
+        continue;
+      }
+      const auto path = find_persona_file(ref.ref);
+      if (!path) {
+        diag_.error(
+            ref.where, "personas",
+            looks_like_path(ref.ref)
+                ? fmt::format(
+                      "persona file '{}' not found (relative paths start at the scenario's folder)",
+                      ref.ref)
+                : fmt::format("unknown persona '{}'{}", ref.ref, [&] {
+                    std::string listing = library_listing();
+                    return fmt::format(" (available: {})", listing);
+                  }()));
+        drafts.emplace_back();
+        continue;
+      }
+      try {
+        const ynode root = load_yaml_file(*path);
+        drafts.push_back(read_persona_file(ctx_, *path, root));
+        s_.inputs.push_back(input_file{*path, input_hash(*path), "persona"});
+      } catch (const input_error& e) {
+        for (const auto& p : e.problems()) diag_.error(p.where, p.path, p.message);
+        drafts.emplace_back();
+      }
+    }
+    for (auto& draft : drafts) {
+      draft.p.channel_affinity.assign(s_.channels.size(), param("channel_affinity").default_value);
+      for (const auto& [channel, value] : draft.affinity) {
+        const auto it = std::find(s_.channels.begin(), s_.channels.end(), channel);
+        // A library persona may name channels this scenario does not use; they are ignored.
+        if (it != s_.channels.end())
+          draft.p.channel_affinity[static_cast<std::size_t>(it - s_.channels.begin())] = value;
+      }
+      s_.personas.push_back(std::move(draft.p));
+    }
+    // Margins are declared per week; the engine works per step.
+    const double weeks = s_.time.weeks_per_step;
+    const auto margin = index_of(trait::margin);
+    if (weeks != 1.0) {
+      for (auto& p : s_.personas) scale_distribution(p.traits[margin], weeks);
+      for (auto& seg : s_.segments)
+        if (seg.trait_overrides[margin]) scale_distribution(*seg.trait_overrides[margin], weeks);
+    }
+  }
+
+  void allocate_segment_counts(map_reader& top) {
+    if (s_.segments.empty() || !diag_.empty()) return;
+    const bool by_count = segments_with_count_ == s_.segments.size();
+    if (by_count) {
+      std::uint64_t total = 0;
+      for (const auto& seg : s_.segments) total += seg.count;
+      if (total == 0) {
+        top.error("segments", "segment counts sum to 0");
+        return;
+      }
+      // Counts are weights when a population is given; otherwise they define it.
+      if (top.get("population") == nullptr) s_.population = total;
+      for (auto& seg : s_.segments)
+        seg.share = static_cast<double>(seg.count) / static_cast<double>(total);
+    }
+    // Largest remainder: counts add up to the population exactly, and the rule is deterministic.
+    std::uint64_t assigned = 0;
+    std::vector<std::pair<double, std::size_t>> remainders;
+    for (std::size_t i = 0; i < s_.segments.size(); ++i) {
+      const double exact = s_.segments[i].share * static_cast<double>(s_.population);
+      s_.segments[i].count = static_cast<std::uint64_t>(std::floor(exact));
+      assigned += s_.segments[i].count;
+      remainders.emplace_back(exact - std::floor(exact), i);
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t k = 0; assigned < s_.population && k < remainders.size(); ++k, ++assigned)
+      ++s_.segments[remainders[k].second].count;
+    if (s_.segments.size() > 65535) top.error("segments", "at most 65535 segments are supported");
+    if (s_.personas.size() > 65535) top.error("personas", "at most 65535 personas are supported");
+  }
+
+  std::string file_;
+  const load_options& options_;
+  diagnostics diag_;
+  load_context ctx_;
+  scenario s_;
+  bool channels_declared_ = false;
+  std::size_t segments_with_share_ = 0;
+  std::size_t segments_with_count_ = 0;
+  std::map<std::string, persona_draft> inline_personas_;
+  std::vector<persona_ref> refs_;
+  std::map<std::string, std::size_t> persona_slots_;
+};
+
+std::vector<std::string> split_path_list(const char* text) {
+  std::vector<std::string> out;
+  if (text == nullptr) return out;
+  std::string s(text);
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto end = s.find(':', start);
+    const auto part = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!part.empty()) out.push_back(part);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> persona_search_path(const std::string& scenario_path,
+                                             const load_options& options) {
+  std::vector<std::string> dirs;
+  auto add = [&](const fs::path& p) {
+    std::error_code ec;
+    if (p.empty() || !fs::is_directory(p, ec)) return;
+    const auto s = p.lexically_normal().string();
+    if (std::find(dirs.begin(), dirs.end(), s) == dirs.end()) dirs.push_back(s);
+  };
+  const fs::path base = fs::path(scenario_path).parent_path();
+  add(base / "personas");
+  add(base.empty() ? fs::path("..") / "personas" : base / ".." / "personas");
+  for (const auto& d : options.persona_dirs) add(d);
+  for (const auto& d : split_path_list(std::getenv("CESIM_PERSONA_PATH"))) add(d);
+  add(CESIM_SOURCE_PERSONA_DIR);
+  add(CESIM_INSTALL_PERSONA_DIR);
+  return dirs;
+}
+
+scenario load_scenario(const std::string& path, const load_options& options) {
+  scenario_reader reader(path, options);
+  return reader.read();
+}
+
+persona load_persona_file(const std::string& path) {
+  diagnostics diag;
+  load_context ctx{diag, 1.0};
+  const ynode root = load_yaml_file(path);
+  auto draft = read_persona_file(ctx, path, root);
+  diag.throw_if_any();
+  return draft.p;
+}
+
+validation_report validate_file(const std::string& path, const load_options& options) {
+  validation_report report;
+  report.file = path;
+  report.kind = "unknown";
+  try {
+    const ynode root = load_yaml_file(path);
+    if (root.is_map() && root.find("persona") != nullptr && root.find("segments") == nullptr) {
+      report.kind = "persona";
+      const persona p = load_persona_file(path);
+      report.summary = fmt::format("persona '{}'", p.name);
+      return report;
+    }
+    report.kind = "scenario";
+    const scenario s = load_scenario(path, options);
+    report.summary = fmt::format(
+        "scenario '{}': {} customers, {} segments, {} personas, {} touchpoints, {} steps of a {}",
+        s.name, s.population, s.segments.size(), s.personas.size(), s.touchpoints.size(),
+        s.time.horizon, to_string(s.time.unit));
+  } catch (const input_error& e) {
+    report.problems = e.problems();
+  }
+  return report;
+}
+
+}  // namespace cesim::io

@@ -1,0 +1,60 @@
+#include "cesim/mechanisms/market.hpp"
+
+#include "cesim/util/math.hpp"
+
+namespace cesim::mechanisms {
+
+double churn_probability(const compiled_model& m, const population& people,
+                         const agent_state& state, std::uint32_t i) {
+  const auto& mk = m.sc->market;
+  const bool referred = (state.flags[i] & agent_flag::referred) != 0;
+  const double logit =
+      mk.churn_base - mk.churn_loyalty * state.loyalty[i] +
+      mk.churn_price_sensitivity * people.trait_values(trait::price_sensitivity)[i] -
+      (referred ? mk.churn_referred : 0.0);
+  return weekly_to_step(logistic(logit), m.sc->time.weeks_per_step);
+}
+
+void apply_market(const step_view& v, agent_range range, block_tally& tally) {
+  const auto& mk = v.model.sc->market;
+  const double weeks = v.model.sc->time.weeks_per_step;
+  const auto& margin = v.people.trait_values(trait::margin);
+  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
+  auto& st = v.state;
+
+  for (std::uint32_t i = range.begin; i < range.end; ++i) {
+    const auto status = st.status[i];
+    const auto segment = v.people.segment[i];
+    auto& seg_tally = tally.segments[segment];
+    rng::counter_stream draw(v.key, i, v.step, rng::stream::market);
+    const double decision = draw.uniform();
+    const double warn = draw.uniform();
+    const bool referred = (st.flags[i] & agent_flag::referred) != 0;
+
+    if (status == customer_status::aware || status == customer_status::lapsed) {
+      const double logit = mk.conversion_base + mk.conversion_attitude * st.attitude[i] +
+                           (referred ? mk.conversion_referred : 0.0) +
+                           (status == customer_status::lapsed ? mk.conversion_lapsed : 0.0);
+      if (decision < weekly_to_step(logistic(logit), weeks)) {
+        st.status[i] = customer_status::customer;
+        st.satisfaction[i] =
+            st.attitude[i];  // a new customer's satisfaction starts at their attitude
+        st.loyalty[i] = v.model.baselines[segment].loyalty;
+        ++seg_tally.new_customers;
+        if (referred) ++seg_tally.new_referred;
+      }
+    } else if (status == customer_status::customer) {
+      if (decision < churn_probability(v.model, v.people, st, i)) {
+        st.status[i] = customer_status::lapsed;
+        st.attitude[i] = st.satisfaction[i];
+        st.flags[i] |= agent_flag::churned;
+        ++seg_tally.churned;
+        if (warn < mk.churn_warn_probability * talkativeness[i])
+          v.outbox.record(i, -1, origin::churn, 1.0f);
+      }
+    }
+    if (st.status[i] == customer_status::customer) seg_tally.revenue += margin[i];
+  }
+}
+
+}  // namespace cesim::mechanisms

@@ -1,0 +1,82 @@
+#include "cesim/mechanisms/touchpoints.hpp"
+
+#include <cmath>
+
+#include "cesim/util/math.hpp"
+
+namespace cesim::mechanisms {
+
+void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally) {
+  const auto& sc = *v.model.sc;
+  if (sc.touchpoints.empty()) return;
+  const auto& ex = sc.experience;
+  const auto& expectation = v.people.trait_values(trait::expectation);
+  const auto& loss_aversion = v.people.trait_values(trait::loss_aversion);
+  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
+  auto& st = v.state;
+  const std::size_t personas = v.model.personas;
+  const double purchase_probability = sc.market.purchase_probability;
+
+  for (std::uint32_t i = range.begin; i < range.end; ++i) {
+    // Eligibility is judged on the status at the start of the step.
+    const bool customer = st.status[i] == customer_status::customer;
+    bool purchase_occasion = false;
+    if (customer && v.model.has_purchase_touchpoints) {
+      rng::counter_stream draw(v.key, i, v.step, rng::stream::purchase);
+      purchase_occasion = draw.uniform() < purchase_probability;
+    }
+    const std::size_t persona = v.people.persona[i];
+    auto& seg_tally = tally.segments[v.people.segment[i]];
+
+    for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
+      const auto& tp = sc.touchpoints[k];
+      const bool eligible = tp.phase == purchase_phase::pre_purchase ? !customer
+                            : tp.phase == purchase_phase::purchase   ? purchase_occasion
+                                                                     : customer;
+      if (!eligible) continue;
+      const float exposure = v.model.exposure_probability[k * personas + persona];
+      if (exposure <= 0.0f) continue;
+      // Three draws per touchpoint, always from its own stream: changing one touchpoint never
+      // shifts another's random numbers (common random numbers across variants).
+      rng::counter_stream draw(v.key, i, v.step, rng::stream::touchpoint, tp.stream_tag);
+      if (draw.uniform() >= exposure) continue;
+      const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
+      const double experience = clamp01(centre + tp.quality_sd * normal_quantile(draw.uniform()));
+      const double talk_draw = draw.uniform();
+
+      // Expectation-disconfirmation (Oliver 1980); losses weigh loss_aversion times more.
+      const double disconfirmation = experience - expectation[i];
+      const double impact =
+          tp.weight * (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
+      if (customer) {
+        st.satisfaction[i] =
+            static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
+        st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
+      } else {
+        st.attitude[i] = static_cast<float>(clamp01(st.attitude[i] + ex.attitude_rate * impact));
+        if (st.status[i] == customer_status::unaware) st.status[i] = customer_status::aware;
+      }
+
+      auto& tp_tally = tally.touchpoints[k];
+      ++tp_tally.exposures;
+      tp_tally.experience_sum += experience;
+      tp_tally.cost += tp.cost_per_contact;
+      ++seg_tally.exposures;
+      seg_tally.touchpoint_cost += tp.cost_per_contact;
+      const auto from = static_cast<std::uint16_t>(origin::first_touchpoint + k);
+      if (disconfirmation >= ex.delight_threshold) {
+        ++tp_tally.delights;
+        ++seg_tally.delights;
+        if (talk_draw < talkativeness[i])
+          v.outbox.record(i, +1, from, static_cast<float>(std::fabs(impact)));
+      } else if (disconfirmation <= -ex.disappointment_threshold) {
+        ++tp_tally.disappointments;
+        ++seg_tally.disappointments;
+        if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
+          v.outbox.record(i, -1, from, static_cast<float>(std::fabs(impact)));
+      }
+    }
+  }
+}
+
+}  // namespace cesim::mechanisms

@@ -1,0 +1,238 @@
+#include "cesim/sim/simulation.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "cesim/mechanisms/context.hpp"
+#include "cesim/mechanisms/loyalty.hpp"
+#include "cesim/mechanisms/market.hpp"
+#include "cesim/mechanisms/metrics.hpp"
+#include "cesim/mechanisms/review.hpp"
+#include "cesim/mechanisms/touchpoints.hpp"
+#include "cesim/population/population.hpp"
+#include "cesim/sim/blocks.hpp"
+
+namespace cesim {
+
+struct simulation::impl {
+  const scenario& sc;
+  run_options options;
+  rng::key key;
+  compiled_model model;
+  population people;
+  agent_state state;
+  impulse_outbox outbox;
+  std::vector<block_tally> partials;
+  std::uint32_t step = 0;
+  double public_rating = 0;
+  run_result result;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  impl(const scenario& s, run_options o)
+      : sc(s), options(std::move(o)), key{s.seed, options.replication}, model(s) {
+    auto synthesized = synthesize_population(sc, key);
+    people = std::move(synthesized.people);
+    state = std::move(synthesized.initial);
+    outbox.resize(people.size);
+    partials.resize(block_count(people.size));
+    result.replication = options.replication;
+    result.seed = sc.seed;
+    result.steps = sc.time.horizon;
+    for (const auto& seg : sc.segments) result.segment_names.push_back(seg.name);
+    for (const auto& tp : sc.touchpoints) result.touchpoint_names.push_back(tp.name);
+    result.series.reserve((std::size_t{sc.time.horizon} + 1) * model.segments);
+    result.touchpoint_series.reserve(std::size_t{sc.time.horizon} * model.touchpoints);
+    public_rating = initial_public_rating();
+    record(view());
+  }
+
+  step_view view() { return step_view{model, people, state, outbox, key, step, public_rating}; }
+
+  /// Before anyone has rated, the public rating is the mean satisfaction of the first customers.
+  double initial_public_rating() const {
+    double sum = 0;
+    std::uint64_t n = 0;
+    for (std::uint32_t i = 0; i < people.size; ++i)
+      if (state.status[i] == customer_status::customer) {
+        sum += state.satisfaction[i];
+        ++n;
+      }
+    return n == 0 ? 0.5 : sum / static_cast<double>(n);
+  }
+
+  /// The step's phases, in the model's fixed order, for one block of agents.
+  void run_block(const step_view& v, std::size_t b, agent_range range) {
+    auto& tally = partials[b];
+    tally.reset(model.segments, model.touchpoints);
+    outbox.clear(range);
+    mechanisms::apply_touchpoints(v, range, tally);
+    mechanisms::apply_market(v, range, tally);
+    mechanisms::apply_loyalty(v, range);
+    mechanisms::post_ratings(v, range, tally);
+    mechanisms::collect_metrics(v, range, tally);
+  }
+
+  void advance() {
+    if (step >= sc.time.horizon) throw std::logic_error("simulation already reached its horizon");
+    ++step;
+    const step_view v = view();
+    for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });
+    combine();
+    if (options.check_invariants) check_invariants();
+    if (options.on_step) options.on_step(step);
+  }
+
+  /// Sums block partials in block order: the same floating-point sums for any thread count.
+  void combine() {
+    std::vector<segment_tally> segments(model.segments);
+    std::vector<touchpoint_tally> touchpoints(model.touchpoints);
+    std::uint64_t ratings = 0;
+    double rating_sum = 0;
+    for (const auto& p : partials) {
+      for (std::size_t s = 0; s < segments.size(); ++s) segments[s].add(p.segments[s]);
+      for (std::size_t k = 0; k < touchpoints.size(); ++k) touchpoints[k].add(p.touchpoints[k]);
+    }
+    for (const auto& s : segments) {
+      ratings += s.ratings;
+      rating_sum += s.rating_sum;
+    }
+    result.series.insert(result.series.end(), segments.begin(), segments.end());
+    result.touchpoint_series.insert(result.touchpoint_series.end(), touchpoints.begin(),
+                                    touchpoints.end());
+    public_rating = mechanisms::update_public_rating(model, public_rating, ratings, rating_sum);
+    result.public_rating.push_back(public_rating);
+  }
+
+  /// Step 0: the initial state, measured the same way as every later step.
+  void record(const step_view& v) {
+    for_each_block(people.size, [&](std::size_t b, agent_range range) {
+      partials[b].reset(model.segments, model.touchpoints);
+      mechanisms::collect_metrics(v, range, partials[b]);
+    });
+    std::vector<segment_tally> segments(model.segments);
+    for (const auto& p : partials)
+      for (std::size_t s = 0; s < segments.size(); ++s) segments[s].add(p.segments[s]);
+    result.series.insert(result.series.end(), segments.begin(), segments.end());
+    result.public_rating.push_back(public_rating);
+  }
+
+  void check_invariants() const {
+    auto fail = [&](std::uint32_t i, const char* what, float value) {
+      throw std::logic_error(
+          fmt::format("invariant violated at step {}: agent {} has {} = {}", step, i, what, value));
+    };
+    for (std::uint32_t i = 0; i < people.size; ++i) {
+      if (static_cast<unsigned>(state.status[i]) > 3)
+        fail(i, "status", static_cast<float>(state.status[i]));
+      for (const auto* field : {&state.satisfaction, &state.trust, &state.empowerment,
+                                &state.attitude, &state.loyalty}) {
+        const float x = (*field)[i];
+        if (!(x >= 0.0f && x <= 1.0f)) fail(i, "a state value outside [0, 1]", x);
+      }
+    }
+  }
+
+  void summarise() {
+    const std::size_t segs = model.segments;
+    std::vector<segment_summary> out(segs + 1);
+    // Horizon quantities that need agent state: retention cohort and lifetime values.
+    std::vector<double> cohort(segs, 0), retained(segs, 0), clv_sum(segs, 0);
+    const double d = sc.time.discount_per_step;
+    const auto& margin = people.trait_values(trait::margin);
+    for (std::uint32_t i = 0; i < people.size; ++i) {
+      const auto s = people.segment[i];
+      if ((state.flags[i] & agent_flag::initial_customer) != 0) {
+        cohort[s] += 1;
+        if (state.status[i] == customer_status::customer &&
+            (state.flags[i] & agent_flag::churned) == 0)
+          retained[s] += 1;
+      }
+      if (state.status[i] == customer_status::customer) {
+        // CLV = m r / (1 + d - r) for retention r per step (Gupta & Lehmann 2003).
+        const double r = 1.0 - mechanisms::churn_probability(model, people, state, i);
+        clv_sum[s] += margin[i] * r / (1.0 + d - r);
+      }
+    }
+    auto fill = [&](segment_summary& out_s, auto tally_at, double cohort_n, double retained_n,
+                    double clv) {
+      const segment_tally start = tally_at(0);
+      const segment_tally end = tally_at(step);
+      out_s.population = static_cast<double>(end.population);
+      out_s.customers_start = static_cast<double>(start.customers);
+      out_s.customers_end = static_cast<double>(end.customers);
+      out_s.aware_share = end.population == 0 ? not_available
+                                              : static_cast<double>(end.population - end.unaware) /
+                                                    static_cast<double>(end.population);
+      out_s.retention = cohort_n == 0 ? not_available : retained_n / cohort_n;
+      const double c = static_cast<double>(end.customers);
+      out_s.satisfaction = c == 0 ? not_available : end.satisfaction_sum / c;
+      out_s.trust = c == 0 ? not_available : end.trust_sum / c;
+      out_s.empowerment = c == 0 ? not_available : end.empowerment_sum / c;
+      out_s.loyalty = c == 0 ? not_available : end.loyalty_sum / c;
+      out_s.nps =
+          c == 0
+              ? not_available
+              : 100.0 * (static_cast<double>(end.promoters) - static_cast<double>(end.detractors)) /
+                    c;
+      double discount = 1.0;
+      for (std::uint32_t t = 1; t <= step; ++t) {
+        const segment_tally row = tally_at(t);
+        discount /= (1.0 + d);
+        out_s.acquisitions += static_cast<double>(row.new_customers);
+        out_s.referred_acquisitions += static_cast<double>(row.new_referred);
+        out_s.churned += static_cast<double>(row.churned);
+        out_s.revenue += row.revenue;
+        out_s.revenue_discounted += row.revenue * discount;
+        out_s.wom_positive += static_cast<double>(row.wom_positive);
+        out_s.wom_negative += static_cast<double>(row.wom_negative);
+        out_s.touchpoint_cost += row.touchpoint_cost;
+      }
+      out_s.customer_equity = clv;
+      out_s.clv = c == 0 ? not_available : clv / c;
+    };
+    double cohort_all = 0, retained_all = 0, clv_all = 0;
+    for (std::size_t s = 0; s < segs; ++s) {
+      out[s].segment = sc.segments[s].name;
+      fill(
+          out[s], [&](std::uint32_t t) { return result.at(t, s); }, cohort[s], retained[s],
+          clv_sum[s]);
+      cohort_all += cohort[s];
+      retained_all += retained[s];
+      clv_all += clv_sum[s];
+    }
+    out[segs].segment = "total";
+    fill(
+        out[segs], [&](std::uint32_t t) { return result.total_at(t); }, cohort_all, retained_all,
+        clv_all);
+    result.summary = std::move(out);
+  }
+};
+
+simulation::simulation(const scenario& s, run_options options)
+    : impl_(std::make_unique<impl>(s, std::move(options))) {}
+simulation::~simulation() = default;
+
+void simulation::step() {
+  impl_->advance();
+}
+std::uint32_t simulation::current_step() const {
+  return impl_->step;
+}
+
+run_result simulation::run() {
+  while (impl_->step < impl_->sc.time.horizon) impl_->advance();
+  impl_->summarise();
+  impl_->result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started).count();
+  return std::move(impl_->result);
+}
+
+run_result run_replication(const scenario& s, const run_options& options) {
+  simulation sim(s, options);
+  return sim.run();
+}
+
+}  // namespace cesim

@@ -1,0 +1,47 @@
+#include "cesim/error.hpp"
+
+#include <fmt/format.h>
+
+namespace cesim {
+namespace {
+
+std::string join_messages(const std::vector<diagnostic>& problems) {
+  std::string text;
+  for (const auto& p : problems) {
+    if (!text.empty()) text += '\n';
+    text += p.to_string();
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string diagnostic::to_string() const {
+  std::string text = where.file_name();
+  if (where.line > 0) text += fmt::format(":{}:{}", where.line, where.column);
+  text += ": ";
+  if (!path.empty()) text += path + ": ";
+  text += message;
+  return text;
+}
+
+void diagnostics::error(const source_mark& where, std::string path, std::string message) {
+  list_.push_back(diagnostic{where, std::move(path), std::move(message)});
+}
+
+void diagnostics::append(const diagnostics& other) {
+  list_.insert(list_.end(), other.list_.begin(), other.list_.end());
+}
+
+void diagnostics::throw_if_any() const {
+  if (!list_.empty()) throw input_error(list_);
+}
+
+input_error::input_error(std::vector<diagnostic> problems)
+    : std::runtime_error(join_messages(problems)), problems_(std::move(problems)) {}
+
+input_error::input_error(const source_mark& where, std::string path, std::string message)
+    : input_error(std::vector<diagnostic>{diagnostic{where, std::move(path), std::move(message)}}) {
+}
+
+}  // namespace cesim
