@@ -278,6 +278,7 @@ distribution read_distribution(load_context& ctx, const ynode& node, const std::
   d.where = node.mark();
   d.lo = lo;
   d.hi = hi;
+  const std::size_t errors_before_dist = ctx.diag.size();
   const family kind = m.choice<family>("dist",
                                        {{"fixed", family::fixed},
                                         {"uniform", family::uniform},
@@ -286,6 +287,8 @@ distribution read_distribution(load_context& ctx, const ynode& node, const std::
                                         {"lognormal", family::lognormal},
                                         {"categorical", family::categorical}},
                                        family::fixed, true);
+  // Without a known family the other keys cannot be judged; one error says it all.
+  if (ctx.diag.size() != errors_before_dist) return fail_fixed(lo, hi, node.mark());
   d.kind = kind;
   const std::size_t errors_before = ctx.diag.size();
   switch (kind) {

@@ -171,7 +171,7 @@ std::string input_hash(const std::string& path) {
 struct persona_ref {
   std::string ref;
   source_mark where;
-  std::string path;
+  std::string path;  ///< key path of the first mention, for messages
 };
 
 class scenario_reader {
@@ -183,6 +183,8 @@ class scenario_reader {
     ynode root = load_yaml_file(file_);
     apply_overrides(root);
     diag_.throw_if_any();
+    if (root.is_null())
+      throw input_error(root.mark(), "", "the file is empty; a scenario needs at least 'segments'");
     if (!root.is_map())
       throw input_error(root.mark(), "", "a scenario file must be a map of keys at the top level");
     if (root.find("persona") != nullptr && root.find("segments") == nullptr)
@@ -214,9 +216,7 @@ class scenario_reader {
  private:
   void apply_overrides(ynode& root) {
     for (const auto& o : options_.overrides) {
-      const source_mark origin{
-          std::make_shared<const std::string>(fmt::format("{} {}={}", o.origin, o.path, o.value)),
-          0, 0};
+      const source_mark origin{std::make_shared<const std::string>(o.origin), 0, 0};
       try {
         set_path(root, o.path, parse_override_value(o.value, origin), origin);
       } catch (const input_error& e) {
@@ -319,10 +319,10 @@ class scenario_reader {
     }
   }
 
-  std::size_t persona_slot(const std::string& ref, const source_mark& where) {
+  std::size_t persona_slot(const std::string& ref, const source_mark& where, std::string path) {
     if (auto it = persona_slots_.find(ref); it != persona_slots_.end()) return it->second;
     const std::size_t slot = refs_.size();
-    refs_.push_back(persona_ref{ref, where, {}});
+    refs_.push_back(persona_ref{ref, where, std::move(path)});
     persona_slots_.emplace(ref, slot);
     return slot;
   }
@@ -392,7 +392,8 @@ class scenario_reader {
     const std::string path = m.path_of("personas");
     std::vector<double> weights;
     auto add = [&](const std::string& ref, const source_mark& where, double w) {
-      seg.persona_index.push_back(persona_slot(ref, where));
+      seg.persona_index.push_back(
+          persona_slot(ref, where, mix->is_map() ? path + "." + ref : path));
       weights.push_back(w);
     };
     if (mix->is_scalar()) {
@@ -692,7 +693,7 @@ class scenario_reader {
     return std::nullopt;
   }
 
-  std::string library_listing() {
+  std::vector<std::string> available_personas() {
     std::set<std::string> names;
     for (const auto& [name, draft] : inline_personas_) names.insert(name);
     for (const auto& dir : persona_search_path(file_, options_)) {
@@ -700,9 +701,7 @@ class scenario_reader {
       for (const auto& entry : fs::directory_iterator(dir, ec))
         if (entry.path().extension() == ".yaml") names.insert(entry.path().stem().string());
     }
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return list.empty() ? "none found" : list;
+    return {names.begin(), names.end()};
   }
 
   void resolve_personas() {
@@ -714,16 +713,21 @@ class scenario_reader {
       }
       const auto path = find_persona_file(ref.ref);
       if (!path) {
-        diag_.error(
-            ref.where, "personas",
-            looks_like_path(ref.ref)
-                ? fmt::format(
-                      "persona file '{}' not found (relative paths start at the scenario's folder)",
-                      ref.ref)
-                : fmt::format("unknown persona '{}'{}", ref.ref, [&] {
-                    std::string listing = library_listing();
-                    return fmt::format(" (available: {})", listing);
-                  }()));
+        if (looks_like_path(ref.ref)) {
+          diag_.error(
+              ref.where, ref.path,
+              fmt::format(
+                  "persona file '{}' not found (relative paths start at the scenario's folder)",
+                  ref.ref));
+        } else {
+          const auto names = available_personas();
+          diag_.error(
+              ref.where, ref.path,
+              fmt::format("unknown persona '{}'{}", ref.ref,
+                          names.empty()
+                              ? std::string(" (no persona library found; pass --personas DIR)")
+                              : detail::suggestion(ref.ref, names)));
+        }
         drafts.emplace_back();
         continue;
       }

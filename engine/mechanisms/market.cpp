@@ -42,6 +42,7 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
         st.loyalty[i] = v.model.baselines[segment].loyalty;
         ++seg_tally.new_customers;
         if (referred) ++seg_tally.new_referred;
+        if (status == customer_status::lapsed) ++seg_tally.win_backs;
       }
     } else if (status == customer_status::customer) {
       if (decision < churn_probability(v.model, v.people, st, i)) {

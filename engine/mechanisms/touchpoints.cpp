@@ -54,7 +54,10 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
         st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
       } else {
         st.attitude[i] = static_cast<float>(clamp01(st.attitude[i] + ex.attitude_rate * impact));
-        if (st.status[i] == customer_status::unaware) st.status[i] = customer_status::aware;
+        if (st.status[i] == customer_status::unaware) {
+          st.status[i] = customer_status::aware;
+          ++seg_tally.newly_aware;
+        }
       }
 
       auto& tp_tally = tally.touchpoints[k];

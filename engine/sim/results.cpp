@@ -12,6 +12,8 @@ void segment_tally::add(const segment_tally& o) {
   lapsed += o.lapsed;
   new_customers += o.new_customers;
   new_referred += o.new_referred;
+  win_backs += o.win_backs;
+  newly_aware += o.newly_aware;
   churned += o.churned;
   promoters += o.promoters;
   detractors += o.detractors;
@@ -71,6 +73,10 @@ constexpr std::array series_table{
                   [](const segment_tally& t) { return count(t.new_customers); }},
     series_metric{"new_referred", "conversions of referred prospects this step",
                   [](const segment_tally& t) { return count(t.new_referred); }},
+    series_metric{"win_backs", "conversions of former customers this step",
+                  [](const segment_tally& t) { return count(t.win_backs); }},
+    series_metric{"newly_aware", "customers who became aware this step",
+                  [](const segment_tally& t) { return count(t.newly_aware); }},
     series_metric{"churned", "customers lost this step",
                   [](const segment_tally& t) { return count(t.churned); }},
     series_metric{"satisfaction", "mean satisfaction S of customers",

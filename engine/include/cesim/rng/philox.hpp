@@ -50,8 +50,8 @@ class counter_stream {
     if (used_ == 4) refill();
     return out_.v[used_++];
   }
-  /// Uniform on the open interval (0, 1) with 53 random bits: never exactly 0 or 1, so that
-  /// inverse CDFs stay finite.
+  /// Uniform on the open interval (0, 1): (2k + 1) / 2^53 for a random 52-bit k. Every value is
+  /// exactly representable, so none rounds to 0 or 1 and inverse CDFs stay finite.
   double uniform() noexcept { return to_open_unit(next_u64()); }
 
   static constexpr std::uint64_t min() { return 0; }
@@ -59,7 +59,7 @@ class counter_stream {
   std::uint64_t operator()() noexcept { return next_u64(); }
 
   static double to_open_unit(std::uint64_t x) noexcept {
-    return (static_cast<double>(x >> 11) + 0.5) * 0x1p-53;
+    return (static_cast<double>(x >> 12) + 0.5) * 0x1p-52;
   }
 
  private:

@@ -22,6 +22,8 @@ struct segment_tally {
   std::uint64_t lapsed = 0;
   std::uint64_t new_customers = 0;
   std::uint64_t new_referred = 0;
+  std::uint64_t win_backs = 0;  ///< new customers who had been customers before
+  std::uint64_t newly_aware = 0;
   std::uint64_t churned = 0;
   std::uint64_t promoters = 0;
   std::uint64_t detractors = 0;

@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+#include <set>
+
+#include "cesim/analysis/output_directory.hpp"
+#include "cesim/analysis/statistics.hpp"
+#include "cesim/rng/philox.hpp"
+#include "cesim/util/math.hpp"
+#include "cesim/util/sha256.hpp"
+#include "test_support.hpp"
+
+using namespace cesim;
+
+TEST_CASE("counter streams are pure functions of key and counter", "[rng]") {
+  rng::counter_stream a(rng::key{1, 2}, 3, 4, rng::stream::touchpoint, 5);
+  rng::counter_stream b(rng::key{1, 2}, 3, 4, rng::stream::touchpoint, 5);
+  std::vector<std::uint64_t> first, second;
+  for (int i = 0; i < 9; ++i) {
+    first.push_back(a.next_u64());
+    second.push_back(b.next_u64());
+  }
+  CHECK(first == second);
+  CHECK(std::set<std::uint64_t>(first.begin(), first.end()).size() == first.size());
+  // Any change of key or counter gives other numbers.
+  CHECK(rng::counter_stream(rng::key{1, 3}, 3, 4, rng::stream::touchpoint, 5).next_u64() !=
+        first[0]);
+  CHECK(rng::counter_stream(rng::key{1, 2}, 4, 4, rng::stream::touchpoint, 5).next_u64() !=
+        first[0]);
+  CHECK(rng::counter_stream(rng::key{1, 2}, 3, 5, rng::stream::touchpoint, 5).next_u64() !=
+        first[0]);
+  CHECK(rng::counter_stream(rng::key{1, 2}, 3, 4, rng::stream::market, 5).next_u64() != first[0]);
+  CHECK(rng::counter_stream(rng::key{1, 2}, 3, 4, rng::stream::touchpoint, 6).next_u64() !=
+        first[0]);
+}
+
+TEST_CASE("uniforms are strictly inside (0, 1) and uniform", "[rng]") {
+  CHECK(rng::counter_stream::to_open_unit(0) > 0.0);
+  CHECK(rng::counter_stream::to_open_unit(~std::uint64_t{0}) < 1.0);
+  CHECK(std::isfinite(normal_quantile(rng::counter_stream::to_open_unit(~std::uint64_t{0}))));
+  CHECK(std::isfinite(normal_quantile(rng::counter_stream::to_open_unit(0))));
+  constexpr int n = 400000;
+  double sum = 0;
+  int below_tenth = 0;
+  for (int i = 0; i < n; ++i) {
+    rng::counter_stream s(rng::key{42, 0}, static_cast<std::uint64_t>(i), 0, rng::stream::market);
+    const double u = s.uniform();
+    sum += u;
+    below_tenth += u < 0.1;
+  }
+  CHECK(sum / n == Approx(0.5).margin(5 * 0.2887 / std::sqrt(double(n))));
+  CHECK(below_tenth / double(n) == Approx(0.1).margin(5 * 0.3 / std::sqrt(double(n))));
+}
+
+TEST_CASE("normal quantile and weekly conversion", "[math]") {
+  CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
+  CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));
+  CHECK(normal_cdf(normal_quantile(0.123)) == Approx(0.123).epsilon(1e-12));
+  CHECK(weekly_to_step(0.1, 1.0) == 0.1);
+  CHECK(weekly_to_step(0.1, 2.0) == Approx(0.19));
+}
+
+TEST_CASE("SHA-256 matches the FIPS 180-4 examples", "[sha256]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(sha256_hex(std::string(1000000, 'a')) ==
+        "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("replication estimates: mean, sd and Student-t interval", "[statistics]") {
+  const std::vector<double> values{1, 2, 3, 4, 5};
+  const auto e = analysis::summarize(values);
+  CHECK(e.n == 5);
+  CHECK(e.mean == 3);
+  CHECK(e.sd == Approx(std::sqrt(2.5)));
+  CHECK(e.ci_high - e.mean == Approx(2.776445105 * std::sqrt(2.5) / std::sqrt(5.0)).epsilon(1e-8));
+  const std::vector<double> with_nan{1, std::nan(""), 3};
+  CHECK(analysis::summarize(with_nan).n == 2);
+  CHECK(std::isnan(analysis::summarize(std::vector<double>{7}).ci_low));
+}
+
+TEST_CASE("an output directory appears complete or not at all", "[output]") {
+  test::temp_dir dir;
+  const auto target = dir / "results";
+  {
+    analysis::output_directory out(target, false);
+    out.write("a.txt", "hello");
+    CHECK_FALSE(std::filesystem::exists(target));
+  }  // not committed: nothing left behind
+  CHECK_FALSE(std::filesystem::exists(target));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()),
+                      std::filesystem::directory_iterator{}) == 0);
+  {
+    analysis::output_directory out(target, false);
+    out.write("a.txt", "hello");
+    out.commit();
+  }
+  CHECK(test::read_file(target / "a.txt") == "hello");
+  CHECK_THROWS_WITH(analysis::output_directory(target, false),
+                    Catch::Contains("already exists; choose another --out or pass --force"));
+  {
+    analysis::output_directory out(target, true);
+    out.write("b.txt", "new");
+    out.commit();
+  }
+  CHECK(std::filesystem::exists(target / "b.txt"));
+  CHECK_FALSE(std::filesystem::exists(target / "a.txt"));
+}

@@ -1,0 +1,67 @@
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+
+#include <catch2/catch.hpp>
+
+#include "cesim/analysis/replicate.hpp"
+#include "cesim/sim/simulation.hpp"
+#include "test_support.hpp"
+
+using namespace cesim;
+
+namespace {
+
+run_result run_with_threads(const scenario& s, int threads, std::uint64_t replication = 0) {
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  run_result r;
+  arena.execute([&] {
+    run_options o;
+    o.replication = replication;
+    o.check_invariants = true;
+    r = run_replication(s, o);
+  });
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("results are bit-identical for 1, 2 and 4 threads", "[determinism]") {
+  test::temp_dir dir;
+  // 50,000 customers are 13 blocks: enough for every thread to take several.
+  const scenario s = test::load_text(dir, test::small_scenario(50000, 15));
+  const auto one = run_with_threads(s, 1);
+  const auto two = run_with_threads(s, 2);
+  const auto four = run_with_threads(s, 4);
+  CHECK(test::identical(one, two));
+  CHECK(test::identical(one, four));
+  CHECK(one.summary.back().customers_end > 0);
+}
+
+TEST_CASE("the same seed gives the same result; another seed or replication another one",
+          "[determinism]") {
+  test::temp_dir dir;
+  const scenario s = test::load_text(dir, test::small_scenario(20000, 10));
+  const auto a = run_with_threads(s, 2);
+  const auto b = run_with_threads(s, 2);
+  CHECK(test::identical(a, b));
+  const auto other_replication = run_with_threads(s, 2, 1);
+  CHECK_FALSE(test::identical(a, other_replication));
+  io::load_options seeded;
+  seeded.overrides.push_back({"seed", "8", "--seed 8"});
+  const scenario s8 = test::load_text(dir, test::small_scenario(20000, 10), seeded);
+  CHECK_FALSE(test::identical(a, run_with_threads(s8, 2)));
+}
+
+TEST_CASE("replications run concurrently give what they give alone", "[determinism]") {
+  test::temp_dir dir;
+  const scenario s = test::load_text(dir, test::small_scenario(8000, 8));
+  analysis::replication_options o;
+  o.replications = 4;
+  o.concurrent = 4;
+  const auto together = analysis::run_replications(s, o);
+  REQUIRE(together.runs.size() == 4);
+  for (std::uint64_t r = 0; r < 4; ++r)
+    CHECK(test::identical(together.runs[r], run_with_threads(s, 1, r)));
+}
