@@ -261,11 +261,12 @@ distribution read_distribution(load_context& ctx, const ynode& node, const std::
     double x = 0;
     if (!scalar_to_double(node, x) || !std::isfinite(x) || x < lo || x > hi) {
       const param_spec spec{"", std::nan(""), lo, hi, "", "", ""};
-      ctx.diag.error(
-          node.mark(), path,
-          fmt::format("must be a number in {} or a distribution such as {{dist: beta, mean: 0.5, "
-                      "sd: 0.1}}, got '{}'",
-                      format_range(spec), node.text()));
+      ctx.diag.error(node.mark(), path,
+                     fmt::format("must be a number in {} or a distribution such as {}, got '{}'",
+                                 format_range(spec),
+                                 lo >= 0 && hi <= 1 ? "{dist: beta, mean: 0.5, sd: 0.1}"
+                                                    : "{dist: lognormal, mean: 2, sd: 1}",
+                                 node.text()));
       return fail_fixed(lo, hi, node.mark());
     }
     auto d = distribution::fixed_value(x, lo, hi);
@@ -318,10 +319,9 @@ distribution read_distribution(load_context& ctx, const ynode& node, const std::
     }
     case family::beta: {
       if (lo < 0 || hi > 1) {
-        m.error("dist",
-                fmt::format("beta is defined on [0, 1], but this value ranges over [{}, {}]; use "
-                            "lognormal, normal or uniform",
-                            format_number(lo), format_number(hi)));
+        m.error("dist", fmt::format("beta is defined on [0, 1], but this value ranges over {}; use "
+                                    "lognormal, normal or uniform",
+                                    format_range(param_spec{"", 0, lo, hi, "", "", ""})));
         return fail_fixed(lo, hi, node.mark());
       }
       const auto mean = m.bounded_number("mean", 0, 1, true);

@@ -106,14 +106,14 @@ struct persona_draft {
 
 /// A persona from a map: in its own file (`persona: name` at the top) or inline in a scenario.
 persona_draft read_persona(load_context& ctx, const ynode& node, const std::string& path,
-                           std::string name, std::string file) {
+                           std::string name, std::string file, bool own_file) {
   persona_draft draft;
   draft.p.name = std::move(name);
   draft.p.file = std::move(file);
   draft.p.where = node.mark();
+  // An empty body (`name:` with nothing after it) reads as all defaults.
   map_reader m(ctx, &node, path, "", node.mark());
-  if (!m.present()) return draft;
-  m.allow({"persona"});
+  if (own_file) m.allow({"persona"});
   draft.p.description = m.text("description");
   std::array<std::optional<distribution>, trait_count> given;
   read_traits(ctx, m.get("traits"), m.path_of("traits"), given);
@@ -157,7 +157,7 @@ persona_draft read_persona_file(load_context& ctx, const std::string& file, cons
                    "a persona file must be a map with 'persona: <name>' at the top");
   }
   // Reading as an inline persona checks every other key; 'persona' is allowed there.
-  return read_persona(ctx, root, "", name, file);
+  return read_persona(ctx, root, "", name, file, true);
 }
 
 bool looks_like_path(const std::string& ref) {
@@ -228,6 +228,11 @@ class scenario_reader {
   void read_header(map_reader& top) {
     top.bounded_number("cesim", 1, 1, false, "schema version");
     s_.name = top.text("name", fs::path(file_).stem().string());
+    check_name(top, "name", s_.name, "scenario");
+    // Top-level keys starting with "x-" are ignored: a home for YAML anchors shared below.
+    if (top.node() != nullptr)
+      for (const auto& e : top.node()->entries())
+        if (e.key.rfind("x-", 0) == 0) top.get(e.key);
     s_.description = top.text("description");
     if (const ynode* seed = top.get("seed"); seed != nullptr && !seed->is_null()) {
       if (!scalar_to_uint64(*seed, s_.seed))
@@ -315,7 +320,8 @@ class scenario_reader {
     for (const auto& e : m.node()->entries()) {
       m.get(e.key);
       check_name(m, e.key, e.key, "persona");
-      inline_personas_.emplace(e.key, read_persona(ctx_, e.value, m.path_of(e.key), e.key, ""));
+      inline_personas_.emplace(e.key,
+                               read_persona(ctx_, e.value, m.path_of(e.key), e.key, "", false));
     }
   }
 
@@ -475,6 +481,13 @@ class scenario_reader {
         if (!scalar_to_double(cell, x) || !std::isfinite(x) || x < -1 || x > 1) {
           diag_.error(cell.mark(), cell_path,
                       fmt::format("must be a correlation in [-1, 1], got '{}'", cell.to_flow()));
+          continue;
+        }
+        if (i != j && std::fabs(x) >= 1.0) {
+          diag_.error(
+              cell.mark(), cell_path,
+              fmt::format("off-diagonal correlations must lie strictly between -1 and 1, got {}",
+                          cell.text()));
           continue;
         }
         if (i == j && x != 1.0)
@@ -771,7 +784,15 @@ class scenario_reader {
         return;
       }
       // Counts are weights when a population is given; otherwise they define it.
-      if (top.get("population") == nullptr) s_.population = total;
+      const ynode* population = top.get("population");
+      if (population == nullptr || population->is_null()) s_.population = total;
+      if (s_.population > static_cast<std::uint64_t>(param("population").max)) {
+        top.error(
+            "segments",
+            fmt::format("segment counts sum to {}, more than the {} customers 32-bit ids allow",
+                        total, format_number(param("population").max)));
+        return;
+      }
       for (auto& seg : s_.segments)
         seg.share = static_cast<double>(seg.count) / static_cast<double>(total);
     }

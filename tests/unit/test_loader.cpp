@@ -189,7 +189,7 @@ segments:
     personas: sceptic
     traits: {margin: {dist: beta, mean: 0.5, sd: 0.1}}
 )") == "segments[0].traits.margin.dist: beta is defined on [0, 1], but this value ranges over [0, "
-       "1000000000000]; use "
+       "inf]; use "
        "lognormal, normal or uniform\n");
 }
 
@@ -214,4 +214,52 @@ TEST_CASE("every shipped scenario and persona validates", "[loader]") {
       for (const auto& p : report.problems) UNSCOPED_INFO(p.to_string());
       CHECK(report.problems.empty());
     }
+}
+
+TEST_CASE("edge cases found in review: empty persona bodies, counts beyond 32-bit ids, x- keys",
+          "[loader]") {
+  test::temp_dir dir;
+  // An inline persona with an empty body takes every trait default (not zeros).
+  const scenario s = test::load_text(dir, R"(
+x-shared: &site {phase: pre_purchase, channel: web}
+personas:
+  blank:
+segments:
+  - {name: all, share: 1.0, personas: blank}
+touchpoints:
+  - {<<: *site, name: website}
+)");
+  CHECK(s.personas[0].traits[index_of(trait::loss_aversion)].a == 2.25);
+  CHECK(s.personas[0].traits[index_of(trait::margin)].a == 1.0);
+  CHECK(s.touchpoints[0].channel == 0);
+  CHECK(problems_of(dir, R"(
+segments:
+  - {name: a, count: 4294967295, personas: sceptic}
+  - {name: b, count: 4294967295, personas: sceptic}
+)") == "segments: segment counts sum to 8589934590, more than the 4294967295 customers 32-bit ids "
+       "allow\n");
+  CHECK(problems_of(dir, R"(
+name: "my scenario"
+segments:
+  - {name: a, share: 1, personas: sceptic}
+)") == "name: scenario name 'my scenario' may contain only letters, digits, '_' and '-' (at most "
+       "64; names are "
+       "used in key paths and output columns)\n");
+  CHECK(problems_of(dir, R"(
+personas:
+  p: {persona: p}
+segments:
+  - {name: a, share: 1, personas: p}
+)") == "personas.p.persona: unknown key 'persona' (known: description, traits, channel_affinity, "
+       "network)\n");
+  CHECK(problems_of(dir, R"(
+segments:
+  - name: a
+    share: 1
+    personas: sceptic
+    correlation: {traits: [participation, talkativeness], matrix: [[1, 1], [1, 1]]}
+)") == "segments[0].correlation.matrix[0][1]: off-diagonal correlations must lie strictly between "
+       "-1 and 1, got 1\n"
+       "segments[0].correlation.matrix[1][0]: off-diagonal correlations must lie strictly between "
+       "-1 and 1, got 1\n");
 }
