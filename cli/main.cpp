@@ -16,6 +16,8 @@
 #include "cesim/config/parameters.hpp"
 #include "cesim/error.hpp"
 #include "cesim/io/scenario_loader.hpp"
+#include "cesim/network/generators.hpp"
+#include "cesim/population/population.hpp"
 #include "cesim/version.hpp"
 #include "progress.hpp"
 
@@ -129,6 +131,7 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   dir.write("summary.json", analysis::summary_json(s, result).dump(2) + "\n");
   dir.write("timeseries.csv", analysis::timeseries_csv(result));
   dir.write("touchpoints.csv", analysis::touchpoints_csv(result));
+  dir.write("wom.csv", analysis::word_of_mouth_csv(result));
   info.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   auto outputs = dir.files();
@@ -138,9 +141,10 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
 
   if (!o.quiet) {
     fmt::print("{}", analysis::summary_table(s, result));
+    fmt::print("\n{}", analysis::reach_table(result));
     fmt::print(
-        "\nresults: {}/ (summary.json, timeseries.csv, touchpoints.csv, manifest.json) in {:.1f}s "
-        "on {} thread{}\n",
+        "\nresults: {}/ (summary.json, timeseries.csv, touchpoints.csv, wom.csv, manifest.json) in "
+        "{:.1f}s on {} thread{}\n",
         dir.final_path().string(), info.wall_seconds, threads, threads == 1 ? "" : "s");
   }
   return ok;
@@ -209,6 +213,70 @@ int command_params(const std::string& format) {
   return ok;
 }
 
+int command_network(const std::string& file, const common_options& o, bool as_json) {
+  const scenario s = io::load_scenario(file, make_load_options(o));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            resolve_threads(o.threads));
+  const auto started = std::chrono::steady_clock::now();
+  const auto people = synthesize_population(s, rng::key{s.seed, 0});
+  const auto net = build_network(s, people.people, rng::key{s.seed, 0});
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto stats = describe_network(net, s.seed);
+  const std::vector<int> levels{10, 25, 50, 75, 90, 99};
+  if (as_json) {
+    nlohmann::json quantiles = nlohmann::json::object();
+    for (std::size_t k = 0; k < levels.size() && k < stats.degree_quantiles.size(); ++k)
+      quantiles[std::to_string(levels[k])] = stats.degree_quantiles[k];
+    const nlohmann::json doc{{"scenario", s.name},
+                             {"type", to_string(s.network.kind)},
+                             {"customers", stats.agents},
+                             {"ties", stats.edges},
+                             {"mean_degree", stats.mean_degree},
+                             {"degree_sd", stats.degree_sd},
+                             {"min_degree", stats.min_degree},
+                             {"max_degree", stats.max_degree},
+                             {"degree_quantiles", quantiles},
+                             {"isolated", stats.isolated},
+                             {"clustering", stats.clustering},
+                             {"clustering_sample", stats.clustering_sample},
+                             {"components", stats.components},
+                             {"largest_component", stats.largest_component},
+                             {"strong_tie_share", stats.strong_tie_share},
+                             {"bytes", net.bytes()},
+                             {"build_seconds", seconds}};
+    fmt::print("{}\n", doc.dump(2));
+    return ok;
+  }
+  fmt::print("network of {}: {}, {} customers\n", s.name, to_string(s.network.kind), stats.agents);
+  if (net.well_mixed) {
+    fmt::print(
+        "  well mixed: every customer listens to {} random others per step; no stored ties\n",
+        net.contacts_per_step);
+    return ok;
+  }
+  fmt::print("  ties             {} (mean degree {:.2f}, sd {:.2f}; min {}, max {})\n", stats.edges,
+             stats.mean_degree, stats.degree_sd, stats.min_degree, stats.max_degree);
+  std::string quantiles;
+  for (std::size_t k = 0; k < levels.size() && k < stats.degree_quantiles.size(); ++k)
+    quantiles += fmt::format("  {}%: {}", levels[k], stats.degree_quantiles[k]);
+  fmt::print("  degree quantiles{}\n", quantiles);
+  fmt::print("  isolated         {} ({:.2f}%)\n", stats.isolated,
+             100.0 * static_cast<double>(stats.isolated) / std::max<double>(1, stats.agents));
+  fmt::print("  clustering       {:.4f} (average local; {})\n", stats.clustering,
+             stats.clustering_sample >= stats.agents
+                 ? std::string("all customers")
+                 : fmt::format("sample of {}", stats.clustering_sample));
+  fmt::print(
+      "  components       {} (largest: {} customers, {:.2f}%)\n", stats.components,
+      stats.largest_component,
+      100.0 * static_cast<double>(stats.largest_component) / std::max<double>(1, stats.agents));
+  fmt::print("  strong ties      {:.1f}%\n", 100 * stats.strong_tie_share);
+  fmt::print("  memory           {:.1f} MB, built in {:.2f} s\n",
+             static_cast<double>(net.bytes()) / 1e6, seconds);
+  return ok;
+}
+
 int report_input_error(const input_error& e) {
   for (const auto& p : e.problems()) fmt::print(stderr, "error: {}\n", p.to_string());
   return invalid_input;
@@ -251,6 +319,17 @@ int main(int argc, char** argv) {
   validate->add_option("files", files, "YAML files")->required();
   add_scenario_options(validate, o);
 
+  bool network_json = false;
+  auto* network =
+      app.add_subcommand("network",
+                         "Build a scenario's social network and describe it: size, degrees, "
+                         "clustering, components");
+  network->add_option("scenario", scenario_file, "Scenario YAML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_scenario_options(network, o);
+  network->add_flag("--json", network_json, "Print the description as JSON");
+
   std::string format = "table";
   auto* params =
       app.add_subcommand("params", "The parameter table: key, default, range, unit, source");
@@ -268,6 +347,7 @@ int main(int argc, char** argv) {
     if (*run) return command_run(scenario_file, o, replications, out, force, check, args);
     if (*validate) return command_validate(files, o);
     if (*params) return command_params(format);
+    if (*network) return command_network(scenario_file, o, network_json);
   } catch (const input_error& e) {
     return report_input_error(e);
   } catch (const output_error& e) {

@@ -73,6 +73,28 @@ std::string cell(const estimate& e, const column& c, bool intervals) {
 
 }  // namespace
 
+namespace {
+
+/// Share of the population each origin reached by the horizon, per replication.
+std::vector<std::vector<double>> reach_shares(const replicated_result& r) {
+  std::vector<std::vector<double>> shares;
+  if (r.runs.empty()) return shares;
+  const std::size_t origins = r.runs.front().origin_names.size();
+  shares.assign(origins, {});
+  for (const auto& run : r.runs) {
+    const double population = run.summary.empty() ? 0 : run.summary.back().population;
+    for (std::size_t o = 0; o < origins; ++o) {
+      std::uint64_t reached = 0;
+      for (std::uint32_t t = 0; t < run.steps; ++t) reached += run.origin_series[t * origins + o];
+      shares[o].push_back(population > 0 ? static_cast<double>(reached) / population
+                                         : not_available);
+    }
+  }
+  return shares;
+}
+
+}  // namespace
+
 std::string summary_table(const scenario& s, const replicated_result& r) {
   const std::array<column, 7> columns{{{"customers", "customers_end", 0, 1},
                                        {"retention %", "retention", 1, 100},
@@ -173,6 +195,31 @@ nlohmann::json summary_json(const scenario& s, const replicated_result& r) {
   }
   doc["touchpoints"] = touchpoints;
 
+  // Word of mouth: reach by origin and how far stories travelled (hops).
+  json origins = json::array();
+  if (!r.runs.empty()) {
+    const auto shares = reach_shares(r);
+    const auto& first = r.runs.front();
+    const std::size_t count = first.origin_names.size();
+    const std::size_t slots = count == 0 ? 0 : first.hop_histogram.size() / count;
+    for (std::size_t o = 0; o < count; ++o) {
+      json hops = json::array();
+      for (std::size_t h = 1; h < slots; ++h) {
+        double sum = 0;
+        for (const auto& run : r.runs) sum += static_cast<double>(run.hop_histogram[o * slots + h]);
+        hops.push_back(sum / static_cast<double>(r.runs.size()));
+      }
+      origins.push_back(json{{"origin", first.origin_names[o]},
+                             {"reach_share", estimate_json(summarize(shares[o]))},
+                             {"first_reached_by_hop", hops}});
+    }
+  }
+  json word_of_mouth;
+  word_of_mouth["origins"] = origins;
+  word_of_mouth["network_edges"] = r.runs.empty() ? std::uint64_t{0} : r.runs.front().network_edges;
+  word_of_mouth["network_mean_degree"] = r.runs.empty() ? 0.0 : r.runs.front().network_mean_degree;
+  doc["word_of_mouth"] = word_of_mouth;
+
   json per_replication = json::array();
   for (const auto& run : r.runs) {
     json segs = json::array();
@@ -230,6 +277,54 @@ std::string touchpoints_csv(const replicated_result& r) {
       }
   }
   return out;
+}
+
+std::string word_of_mouth_csv(const replicated_result& r) {
+  std::string out = "replication,step,origin,newly_reached,reached,reached_share\n";
+  for (const auto& run : r.runs) {
+    const std::size_t origins = run.origin_names.size();
+    const double population = run.summary.empty() ? 0 : run.summary.back().population;
+    std::vector<std::uint64_t> cumulative(origins, 0);
+    for (std::uint32_t t = 1; t <= run.steps; ++t)
+      for (std::size_t o = 0; o < origins; ++o) {
+        const auto fresh = run.origin_series[(t - 1) * origins + o];
+        cumulative[o] += fresh;
+        out += fmt::format(
+            "{},{},{},{},{},{}\n", run.replication, t, run.origin_names[o], fresh, cumulative[o],
+            csv_number(population > 0 ? static_cast<double>(cumulative[o]) / population
+                                      : not_available));
+      }
+  }
+  return out;
+}
+
+std::string reach_table(const replicated_result& r) {
+  if (r.runs.empty()) return {};
+  const auto shares = reach_shares(r);
+  const bool intervals = r.runs.size() > 1;
+  std::vector<std::size_t> order(shares.size());
+  for (std::size_t o = 0; o < order.size(); ++o) order[o] = o;
+  std::vector<double> means;
+  for (const auto& s : shares) means.push_back(summarize(s).mean);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return means[a] > means[b]; });
+  const auto total = r.summary.back().metrics;
+  std::size_t reach_index = 0;
+  for (std::size_t i = 0; i < summary_metrics().size(); ++i)
+    if (summary_metrics()[i].name == "wom_reach") reach_index = i;
+  auto percent = [&](const estimate& e) {
+    std::string text = std::isnan(e.mean) ? "-" : fmt::format("{:.1f}%", 100 * e.mean);
+    if (intervals && !std::isnan(e.ci_high))
+      text += fmt::format(" ±{:.1f}", 100 * (e.ci_high - e.mean));
+    return text;
+  };
+  std::string out = fmt::format("word-of-mouth reach: {} of customers heard a story; by origin:",
+                                percent(total[reach_index]));
+  for (auto o : order) {
+    if (means[o] <= 0) continue;
+    out += fmt::format(" {} {},", r.runs.front().origin_names[o], percent(summarize(shares[o])));
+  }
+  if (out.back() == ',') out.pop_back();
+  return out + "\n";
 }
 
 nlohmann::json manifest_json(const scenario& s, const run_info& info,

@@ -94,8 +94,13 @@ constexpr std::array table{
     param_spec{"touchpoints[].cost_per_contact", 0.0, 0, unbounded, "currency per contact",
                "what one contact costs the firm", "scenario choice"},
 
+    param_spec{"touchpoints[].start", 1, 1, 100000, "step",
+               "first step the touchpoint is active (a seasonal ad, a featured product)",
+               "scenario choice", true},
+    param_spec{"touchpoints[].end", 0, 0, 100000, "step",
+               "last step the touchpoint is active; 0: until the horizon", "scenario choice", true},
+
     // ---- how experiences move people
-    // -------------------------------------------------------------
     param_spec{"experience.satisfaction_rate", 0.10, 0, 1, "per unit impact",
                "alpha_S: change of a customer's satisfaction per unit of weighted impact",
                "tunable"},
@@ -144,8 +149,65 @@ constexpr std::array table{
                "chance (times talkativeness) that a churning customer warns others",
                "Anderson 1998; tunable"},
 
+    param_spec{"market.conversion.recommendation", 0.02, 0, 1, "probability",
+               "chance that a prospect who heard a positive recommendation this step converts "
+               "because of it (on top of the logistic conversion)",
+               "tunable; Bass 1969 imitation: with weekly steps the adoption hazard is "
+               "p + q * F, q = contacts * talk_scale * this"},
+
+    // ---- social network
+    param_spec{"network.mean_degree", 20, 0, 10000, "contacts",
+               "mean number of contacts per customer (generators); well-mixed: contacts per step",
+               "tunable; Watts & Strogatz 1998, Barabasi & Albert 1999 for the shapes"},
+    param_spec{"network.rewiring", 0.1, 0, 1, "probability",
+               "watts_strogatz: chance that a ring-lattice tie is rewired to a random customer",
+               "Watts & Strogatz 1998"},
+    param_spec{"network.homophily", 0.7, 0, 1, "share",
+               "block_model: share of a customer's ties inside their own segment (unless a mixing "
+               "matrix is given)",
+               "tunable; McPherson, Smith-Lovin & Cook 2001 (homophily)"},
+    param_spec{"network.contacts_per_step", 0, 0, 10000, "contacts",
+               "well_mixed: random others each customer listens to per step; 0: mean_degree",
+               "scenario choice", true},
+    param_spec{"network.ties.strong_share", 1.0, 0, 1, "share",
+               "share of ties that are strong (ties: random)",
+               "Granovetter 1973; Goldenberg, Libai & Muller 2001 (strong vs weak ties)"},
+    param_spec{"network.ties.strong", 1.0, 0, 1, "strength", "strength of a strong tie",
+               "Goldenberg, Libai & Muller 2001"},
+    param_spec{"network.ties.weak", 0.3, 0, 1, "strength",
+               "strength of a weak tie (multiplies the chance to hear)",
+               "tunable; Goldenberg, Libai & Muller 2001"},
+    param_spec{"network.index_base", 0, 0, 1, "id",
+               "edge_list: id of the first customer in the file (0 or 1)", "data choice", true},
+    param_spec{"network.weight_column", 0, 0, 1000, "column",
+               "edge_list: 1-based column holding tie strength; 0: none (all ties 1)",
+               "data choice", true},
+
+    // ---- word of mouth
+    param_spec{"word_of_mouth.talk_scale", 0.15, 0, 1, "probability",
+               "a contact hears a message with talk_scale * talkativeness(sender) * tie strength",
+               "tunable"},
+    param_spec{"word_of_mouth.forward_probability", 0.2, 0, 1, "probability",
+               "a customer reached for the first time by a story passes it on with this * "
+               "talkativeness (negative stories: times negativity_weight)",
+               "tunable"},
+    param_spec{"word_of_mouth.decay", 0.5, 0, 1, "share per hop",
+               "strength a story keeps with each retelling", "tunable"},
+    param_spec{"word_of_mouth.negativity_weight", 1.5, 0, 10, "ratio",
+               "negative stories move hearers and get passed on this much more",
+               "tunable; Anderson 1998 (dissatisfied customers talk more)"},
+    param_spec{"word_of_mouth.effect", 0.05, 0, 1, "per message",
+               "alpha_W: change of S (customers) or A (others) per heard message, times "
+               "susceptibility",
+               "tunable"},
+    param_spec{"word_of_mouth.organic_rate", 0.02, 0, 1, "probability per week",
+               "chance (times talkativeness) that a customer talks about the firm unprompted: "
+               "promoters recommend, detractors warn, passives stay silent",
+               "tunable; Reichheld 2003 (promoters recommend)", false, ts::per_week},
+    param_spec{"word_of_mouth.max_hops", 6, 1, 64, "hops",
+               "stories are not passed on beyond this many retellings", "tunable", true},
+
     // ---- loyalty, trust and recommendation
-    // ----------------------------------------------------------
     param_spec{"loyalty.rate", 0.10, 0, 1, "per week",
                "eta: speed at which loyalty follows satisfaction, trust and empowerment", "tunable",
                false, ts::per_week},
@@ -178,7 +240,6 @@ constexpr std::array table{
                "calibrate to an NPS survey"},
 
     // ---- public rating shown by review touchpoints
-    // -------------------------------------------------
     param_spec{"review.rating_probability", 0.02, 0, 1, "probability per week",
                "chance a customer posts a rating (their satisfaction) on review portals", "tunable",
                false, ts::per_week},

@@ -157,3 +157,25 @@ std::string_view to_string(step_unit u) {
 }
 
 }  // namespace cesim
+
+namespace cesim {
+
+std::string_view to_string(network_kind k) {
+  switch (k) {
+    case network_kind::well_mixed:
+      return "well_mixed";
+    case network_kind::erdos_renyi:
+      return "erdos_renyi";
+    case network_kind::watts_strogatz:
+      return "watts_strogatz";
+    case network_kind::barabasi_albert:
+      return "barabasi_albert";
+    case network_kind::block_model:
+      return "block_model";
+    case network_kind::edge_list:
+      return "edge_list";
+  }
+  return "?";
+}
+
+}  // namespace cesim

@@ -202,6 +202,8 @@ class scenario_reader {
     read_inline_personas(top);
     read_segments(top);
     read_touchpoints(top);
+    read_network(top);
+    read_word_of_mouth(top);
     read_experience(top);
     read_market(top);
     read_loyalty(top);
@@ -209,6 +211,7 @@ class scenario_reader {
     top.finish();
     resolve_personas();
     allocate_segment_counts(top);
+    check_network_mixing(top);
     diag_.throw_if_any();
     return std::move(s_);
   }
@@ -227,8 +230,13 @@ class scenario_reader {
 
   void read_header(map_reader& top) {
     top.bounded_number("cesim", 1, 1, false, "schema version");
-    s_.name = top.text("name", fs::path(file_).stem().string());
-    check_name(top, "name", s_.name, "scenario");
+    // A name derived from the file name is made safe; a name written in the file must be.
+    std::string from_file = fs::path(file_).stem().string();
+    for (char& c : from_file)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '_';
+    if (from_file.size() > 64) from_file.resize(64);
+    s_.name = top.text("name", from_file.empty() ? "scenario" : from_file);
+    if (top.get("name") != nullptr) check_name(top, "name", s_.name, "scenario");
     // Top-level keys starting with "x-" are ignored: a home for YAML anchors shared below.
     if (top.node() != nullptr)
       for (const auto& e : top.node()->entries())
@@ -599,6 +607,10 @@ class scenario_reader {
       tp.weight = m.number("weight");
       tp.cost_per_contact = m.number("cost_per_contact");
       tp.shows_public_rating = m.boolean("shows_public_rating", false);
+      tp.start = static_cast<std::uint32_t>(m.number("start"));
+      tp.end = static_cast<std::uint32_t>(m.number("end"));
+      if (tp.end != 0 && tp.end < tp.start)
+        m.error("end", fmt::format("must not be before start ({}), got {}", tp.start, tp.end));
       const ynode* quality = m.get("quality");
       if (quality != nullptr && quality->is_scalar()) {
         // `quality: 0.8` is short for `quality: {mean: 0.8}`.
@@ -629,6 +641,162 @@ class scenario_reader {
     q.finish();
   }
 
+  void read_network(map_reader& top) {
+    map_reader m(ctx_, top.get("network"), "network", "network", top.mark());
+    auto& n = s_.network;
+    n.kind = m.choice<network_kind>("type",
+                                    {{"well_mixed", network_kind::well_mixed},
+                                     {"erdos_renyi", network_kind::erdos_renyi},
+                                     {"watts_strogatz", network_kind::watts_strogatz},
+                                     {"barabasi_albert", network_kind::barabasi_albert},
+                                     {"block_model", network_kind::block_model},
+                                     {"edge_list", network_kind::edge_list}},
+                                    network_kind::watts_strogatz);
+    n.mean_degree = m.number("mean_degree");
+    n.rewiring = m.number("rewiring");
+    n.contacts_per_step = static_cast<std::uint32_t>(m.number("contacts_per_step"));
+    if (n.contacts_per_step == 0)
+      n.contacts_per_step = static_cast<std::uint32_t>(std::lround(n.mean_degree));
+    const double homophily = m.number("homophily");
+    mixing_node_ = m.get("mixing");
+    homophily_ = homophily;
+    homophily_given_ = m.get("homophily") != nullptr;
+    if (mixing_node_ != nullptr && homophily_given_)
+      m.error("mixing", "give either homophily or mixing, not both");
+    map_reader ties(ctx_, m.get("ties"), "network.ties", "network.ties", m.mark());
+    n.ties = ties.choice<tie_assignment>(
+        "assignment",
+        {{"random", tie_assignment::random}, {"structural", tie_assignment::structural}},
+        tie_assignment::random);
+    n.strong_share = ties.number("strong_share");
+    n.strong_strength = ties.number("strong");
+    n.weak_strength = ties.number("weak");
+    ties.finish();
+    // Edge lists: a file of ties between customer ids.
+    auto& e = n.edge_list;
+    if (auto file = m.get("file"); file != nullptr && file->is_scalar()) {
+      fs::path p(file->text());
+      if (p.is_relative()) p = fs::path(file_).parent_path() / p;
+      e.path = p.lexically_normal().string();
+    } else if (file != nullptr) {
+      m.error("file", "must be the path of an edge-list file");
+    }
+    e.format = m.choice<edge_list_options::separator>(
+        "format",
+        {{"auto", edge_list_options::separator::automatic},
+         {"csv", edge_list_options::separator::comma},
+         {"tsv", edge_list_options::separator::tab},
+         {"whitespace", edge_list_options::separator::whitespace}},
+        edge_list_options::separator::automatic);
+    e.index_base = static_cast<int>(m.number("index_base"));
+    e.weight_column = static_cast<int>(m.number("weight_column"));
+    e.directed = m.boolean("directed", false);
+    e.skip_header = m.boolean("header", false);
+    e.on_unknown_id =
+        m.choice<edge_list_options::mismatch>("unknown_ids",
+                                              {{"error", edge_list_options::mismatch::error},
+                                               {"drop", edge_list_options::mismatch::drop}},
+                                              edge_list_options::mismatch::error);
+    if (n.kind == network_kind::edge_list && e.path.empty())
+      m.error("file", "required key is missing: type edge_list reads its ties from a file");
+    if (n.kind != network_kind::edge_list && !e.path.empty())
+      m.error("file", "is only read with type: edge_list");
+    if (n.kind == network_kind::edge_list && !e.path.empty() && !fs::exists(e.path))
+      m.error("file",
+              fmt::format(
+                  "edge-list file '{}' not found (relative paths start at the scenario's folder)",
+                  e.path));
+    if (n.ties == tie_assignment::structural && n.kind != network_kind::watts_strogatz &&
+        n.kind != network_kind::block_model)
+      ties.error(
+          "assignment",
+          fmt::format(
+              "structural ties need a structure: use it with watts_strogatz (lattice ties "
+              "strong, shortcuts weak) or block_model (ties within a segment strong), not {}",
+              to_string(n.kind)));
+    if (n.kind == network_kind::watts_strogatz && n.mean_degree < 2)
+      m.error(
+          "mean_degree",
+          "must be at least 2 for watts_strogatz (a ring lattice needs a neighbour on each side)");
+    if (n.kind == network_kind::barabasi_albert && n.mean_degree < 2)
+      m.error(
+          "mean_degree",
+          "must be at least 2 for barabasi_albert (each newcomer links to mean_degree / 2 others)");
+    network_mark_ = m.mark();
+    m.finish();
+  }
+
+  /// Needs the segments, so runs after them.
+  void check_network_mixing(map_reader& top) {
+    auto& n = s_.network;
+    const std::size_t segs = s_.segments.size();
+    if (n.kind != network_kind::block_model) {
+      if (mixing_node_ != nullptr)
+        diag_.error(mixing_node_->mark(), "network.mixing", "is only read with type: block_model");
+      return;
+    }
+    if (segs == 0) return;
+    if (mixing_node_ == nullptr) {
+      // Homophily h: a share h of ties stay in the segment, the rest go to the others by size.
+      n.mixing.assign(segs * segs, 0.0);
+      for (std::size_t a = 0; a < segs; ++a) {
+        const double others = 1.0 - s_.segments[a].share;
+        for (std::size_t b = 0; b < segs; ++b) {
+          if (a == b)
+            n.mixing[a * segs + b] = segs == 1 ? 1.0 : homophily_;
+          else
+            n.mixing[a * segs + b] =
+                others > 0 ? (1.0 - homophily_) * s_.segments[b].share / others : 0.0;
+        }
+      }
+      return;
+    }
+    if (!mixing_node_->is_sequence() || mixing_node_->items().size() != segs) {
+      diag_.error(
+          mixing_node_->mark(), "network.mixing",
+          fmt::format("must be a {0} x {0} list of rows, one per segment in the order of segments",
+                      segs));
+      return;
+    }
+    for (std::size_t a = 0; a < segs; ++a) {
+      const auto& row = mixing_node_->items()[a];
+      const std::string path = fmt::format("network.mixing[{}]", a);
+      if (!row.is_sequence() || row.items().size() != segs) {
+        diag_.error(row.mark(), path, fmt::format("must be a row of {} shares", segs));
+        continue;
+      }
+      double total = 0;
+      for (std::size_t b = 0; b < segs; ++b) {
+        double x = 0;
+        if (!scalar_to_double(row.items()[b], x) || !std::isfinite(x) || x < 0 || x > 1) {
+          diag_.error(row.items()[b].mark(), fmt::format("{}[{}]", path, b),
+                      "must be a share in [0, 1]");
+          x = 0;
+        }
+        n.mixing.push_back(x);
+        total += x;
+      }
+      if (std::fabs(total - 1.0) > 1e-6)
+        diag_.error(row.mark(), path,
+                    fmt::format("shares of segment '{}' must sum to 1, got {:.6g}",
+                                s_.segments[a].name, total));
+    }
+    (void)top;
+  }
+
+  void read_word_of_mouth(map_reader& top) {
+    map_reader m(ctx_, top.get("word_of_mouth"), "word_of_mouth", "word_of_mouth", top.mark());
+    auto& w = s_.word_of_mouth;
+    w.talk_scale = m.number("talk_scale");
+    w.forward_probability = m.number("forward_probability");
+    w.decay = m.number("decay");
+    w.negativity_weight = m.number("negativity_weight");
+    w.effect = m.number("effect");
+    w.organic_rate = m.number("organic_rate");
+    w.max_hops = static_cast<std::uint32_t>(m.number("max_hops"));
+    m.finish();
+  }
+
   void read_experience(map_reader& top) {
     map_reader m(ctx_, top.get("experience"), "experience", "experience", top.mark());
     auto& e = s_.experience;
@@ -650,6 +818,7 @@ class scenario_reader {
     k.conversion_attitude = conv.number("attitude");
     k.conversion_referred = conv.number("referred");
     k.conversion_lapsed = conv.number("lapsed");
+    k.conversion_recommendation = conv.number("recommendation");
     conv.finish();
     map_reader churn(ctx_, m.get("churn"), "market.churn", "market.churn", m.mark());
     k.churn_base = churn.number("base");
@@ -819,6 +988,10 @@ class scenario_reader {
   load_context ctx_;
   scenario s_;
   bool channels_declared_ = false;
+  const ynode* mixing_node_ = nullptr;
+  double homophily_ = 0;
+  bool homophily_given_ = false;
+  source_mark network_mark_;
   std::size_t segments_with_share_ = 0;
   std::size_t segments_with_count_ = 0;
   std::map<std::string, persona_draft> inline_personas_;

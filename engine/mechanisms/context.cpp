@@ -18,6 +18,9 @@ compiled_model::compiled_model(const scenario& s)
       exposure_probability[k * personas + p] =
           static_cast<float>(std::min(1.0, tp.reach * s.personas[p].channel_affinity[tp.channel]));
   }
+  origin_names = {"organic", "churn"};
+  for (const auto& tp : s.touchpoints) origin_names.push_back(tp.name);
+  hop_slots = std::size_t{s.word_of_mouth.max_hops} + 1;
   for (const auto& seg : s.segments)
     baselines.push_back(segment_baseline{static_cast<float>(seg.initial_satisfaction.mean()),
                                          static_cast<float>(seg.initial_trust.mean()),
@@ -28,16 +31,28 @@ compiled_model::compiled_model(const scenario& s)
 void impulse_outbox::resize(std::size_t n) {
   valence.assign(n, 0);
   origin.assign(n, 0);
-  impact.assign(n, 0.0f);
+  hops.assign(n, 0);
+  strength.assign(n, 0.0f);
+  priority.assign(n, 0.0f);
+}
+
+void reach_tracker::reset(std::size_t origins, std::uint32_t agents) {
+  origins_ = origins;
+  words_ = (std::size_t{agents} + 63) / 64;
+  bits_.assign(origins * words_, 0);
+  any_.assign(words_, 0);
 }
 
 void impulse_outbox::clear(agent_range r) {
   std::fill(valence.begin() + r.begin, valence.begin() + r.end, std::int8_t{0});
 }
 
-void block_tally::reset(std::size_t segment_count, std::size_t touchpoint_count) {
+void block_tally::reset(std::size_t segment_count, std::size_t touchpoint_count,
+                        std::size_t origin_count, std::size_t hop_slots) {
   segments.assign(segment_count, segment_tally{});
   touchpoints.assign(touchpoint_count, touchpoint_tally{});
+  origin_reached.assign(origin_count, 0);
+  hops.assign(origin_count * hop_slots, 0);
 }
 
 }  // namespace cesim

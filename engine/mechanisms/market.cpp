@@ -1,5 +1,6 @@
 #include "cesim/mechanisms/market.hpp"
 
+#include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim::mechanisms {
@@ -35,7 +36,10 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
       const double logit = mk.conversion_base + mk.conversion_attitude * st.attitude[i] +
                            (referred ? mk.conversion_referred : 0.0) +
                            (status == customer_status::lapsed ? mk.conversion_lapsed : 0.0);
-      if (decision < weekly_to_step(logistic(logit), weeks)) {
+      // A heard recommendation is a second, independent reason to buy (Bass's imitation).
+      double p = weekly_to_step(logistic(logit), weeks);
+      if ((v.heard[i] & 1u) != 0) p = 1.0 - (1.0 - p) * (1.0 - mk.conversion_recommendation);
+      if (decision < p) {
         st.status[i] = customer_status::customer;
         st.satisfaction[i] =
             st.attitude[i];  // a new customer's satisfaction starts at their attitude
@@ -51,7 +55,7 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
         st.flags[i] |= agent_flag::churned;
         ++seg_tally.churned;
         if (warn < mk.churn_warn_probability * talkativeness[i])
-          v.outbox.record(i, -1, origin::churn, 1.0f);
+          start_story(v, i, -1, origin::churn, 0.0);
       }
     }
     if (st.status[i] == customer_status::customer) seg_tally.revenue += margin[i];

@@ -6,6 +6,15 @@
 
 namespace cesim::mechanisms {
 
+void start_story(const step_view& v, std::uint32_t agent, std::int8_t valence, std::uint16_t from,
+                 double impact) {
+  // The teller counts as touched by the story's origin: they are not "reached" by it later, and
+  // do not pass it on again (one-shot retelling).
+  v.reach.touch(from, agent);
+  v.reach.touch_any(agent);
+  v.outbox.record(agent, valence, from, 0, 1.0f, static_cast<float>(1.0 + std::fabs(impact)));
+}
+
 void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally) {
   const auto& sc = *v.model.sc;
   if (sc.touchpoints.empty()) return;
@@ -30,6 +39,7 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
 
     for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
       const auto& tp = sc.touchpoints[k];
+      if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
       const bool eligible = tp.phase == purchase_phase::pre_purchase ? !customer
                             : tp.phase == purchase_phase::purchase   ? purchase_occasion
                                                                      : customer;
@@ -70,13 +80,12 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
       if (disconfirmation >= ex.delight_threshold) {
         ++tp_tally.delights;
         ++seg_tally.delights;
-        if (talk_draw < talkativeness[i])
-          v.outbox.record(i, +1, from, static_cast<float>(std::fabs(impact)));
+        if (talk_draw < talkativeness[i]) start_story(v, i, +1, from, impact);
       } else if (disconfirmation <= -ex.disappointment_threshold) {
         ++tp_tally.disappointments;
         ++seg_tally.disappointments;
         if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
-          v.outbox.record(i, -1, from, static_cast<float>(std::fabs(impact)));
+          start_story(v, i, -1, from, impact);
       }
     }
   }

@@ -23,6 +23,9 @@ void segment_tally::add(const segment_tally& o) {
   wom_positive += o.wom_positive;
   wom_negative += o.wom_negative;
   ratings += o.ratings;
+  heard_positive += o.heard_positive;
+  heard_negative += o.heard_negative;
+  newly_reached += o.newly_reached;
   satisfaction_sum += o.satisfaction_sum;
   trust_sum += o.trust_sum;
   empowerment_sum += o.empowerment_sum;
@@ -106,10 +109,16 @@ constexpr std::array series_table{
                   [](const segment_tally& t) { return count(t.delights); }},
     series_metric{"disappointments", "contacts that disappointed",
                   [](const segment_tally& t) { return count(t.disappointments); }},
-    series_metric{"wom_positive", "positive word-of-mouth impulses started",
+    series_metric{"wom_positive", "customers telling a positive story (own or retold) this step",
                   [](const segment_tally& t) { return count(t.wom_positive); }},
-    series_metric{"wom_negative", "negative word-of-mouth impulses started",
+    series_metric{"wom_negative", "customers telling a negative story (own or retold) this step",
                   [](const segment_tally& t) { return count(t.wom_negative); }},
+    series_metric{"heard_positive", "customers who heard a positive story this step",
+                  [](const segment_tally& t) { return count(t.heard_positive); }},
+    series_metric{"heard_negative", "customers who heard a negative story this step",
+                  [](const segment_tally& t) { return count(t.heard_negative); }},
+    series_metric{"newly_reached", "customers reached by word of mouth for the first time",
+                  [](const segment_tally& t) { return count(t.newly_reached); }},
     series_metric{"ratings", "public ratings posted",
                   [](const segment_tally& t) { return count(t.ratings); }},
     series_metric{"revenue", "margin earned this step",
@@ -150,6 +159,9 @@ constexpr std::array summary_table{
                    &segment_summary::wom_positive},
     summary_metric{"wom_negative", "negative word-of-mouth impulses over the horizon",
                    &segment_summary::wom_negative},
+    summary_metric{"wom_reach",
+                   "word-of-mouth reach: share of customers who heard a story (any origin)",
+                   &segment_summary::wom_reach},
     summary_metric{"touchpoint_cost", "cost of touchpoint contacts over the horizon",
                    &segment_summary::touchpoint_cost},
 };

@@ -12,6 +12,8 @@
 #include "cesim/mechanisms/metrics.hpp"
 #include "cesim/mechanisms/review.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
+#include "cesim/mechanisms/word_of_mouth.hpp"
+#include "cesim/network/generators.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/sim/blocks.hpp"
 
@@ -24,7 +26,13 @@ struct simulation::impl {
   compiled_model model;
   population people;
   agent_state state;
-  impulse_outbox outbox;
+  social_network network;
+  impulse_outbox outbox;  ///< stories told this step
+  impulse_outbox inbox;   ///< stories told last step, delivered this step
+  reach_tracker reach;
+  std::vector<std::uint64_t> tellers;  ///< bit per customer: has a story in the inbox
+  std::vector<std::uint8_t> heard;
+  std::vector<std::uint64_t> hop_totals;
   std::vector<block_tally> partials;
   std::uint32_t step = 0;
   double public_rating = 0;
@@ -36,20 +44,35 @@ struct simulation::impl {
     auto synthesized = synthesize_population(sc, key);
     people = std::move(synthesized.people);
     state = std::move(synthesized.initial);
+    network = build_network(sc, people, key);
     outbox.resize(people.size);
+    inbox.resize(people.size);
+    reach.reset(model.origin_names.size(), people.size);
+    heard.assign(people.size, 0);
+    tellers.assign((std::size_t{people.size} + 63) / 64, 0);
+    hop_totals.assign(model.origin_names.size() * model.hop_slots, 0);
     partials.resize(block_count(people.size));
     result.replication = options.replication;
     result.seed = sc.seed;
     result.steps = sc.time.horizon;
     for (const auto& seg : sc.segments) result.segment_names.push_back(seg.name);
     for (const auto& tp : sc.touchpoints) result.touchpoint_names.push_back(tp.name);
+    result.origin_names = model.origin_names;
+    result.network_edges = network.well_mixed ? 0 : network.edges();
+    result.network_mean_degree = network.well_mixed ? network.contacts_per_step
+                                 : people.size == 0
+                                     ? 0.0
+                                     : 2.0 * static_cast<double>(network.edges()) / people.size;
     result.series.reserve((std::size_t{sc.time.horizon} + 1) * model.segments);
     result.touchpoint_series.reserve(std::size_t{sc.time.horizon} * model.touchpoints);
     public_rating = initial_public_rating();
     record(view());
   }
 
-  step_view view() { return step_view{model, people, state, outbox, key, step, public_rating}; }
+  step_view view() {
+    return step_view{model,   people, state, outbox, inbox, tellers,
+                     network, reach,  heard, key,    step,  public_rating};
+  }
 
   /// Before anyone has rated, the public rating is the mean satisfaction of the first customers.
   double initial_public_rating() const {
@@ -66,13 +89,32 @@ struct simulation::impl {
   /// The step's phases, in the model's fixed order, for one block of agents.
   void run_block(const step_view& v, std::size_t b, agent_range range) {
     auto& tally = partials[b];
-    tally.reset(model.segments, model.touchpoints);
+    reset(tally);
     outbox.clear(range);
     mechanisms::apply_touchpoints(v, range, tally);
+    mechanisms::deliver_word_of_mouth(v, range, tally);
     mechanisms::apply_market(v, range, tally);
     mechanisms::apply_loyalty(v, range);
     mechanisms::post_ratings(v, range, tally);
+    mechanisms::organic_talk(v, range, tally);
     mechanisms::collect_metrics(v, range, tally);
+  }
+
+  /// Rebuilds the teller bits from the inbox; blocks own whole words, so they run in parallel.
+  void mark_tellers() {
+    for_each_block(people.size, [&](std::size_t, agent_range range) {
+      for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w) {
+        std::uint64_t bits = 0;
+        const std::uint32_t last = std::min<std::uint32_t>(range.end, (w + 1) * 64);
+        for (std::uint32_t i = w * 64; i < last; ++i)
+          if (inbox.valence[i] != 0) bits |= std::uint64_t{1} << (i % 64);
+        tellers[w] = bits;
+      }
+    });
+  }
+
+  void reset(block_tally& tally) const {
+    tally.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
   }
 
   void advance() {
@@ -81,6 +123,8 @@ struct simulation::impl {
     const step_view v = view();
     for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });
     combine();
+    std::swap(inbox, outbox);
+    mark_tellers();
     if (options.check_invariants) check_invariants();
     if (options.on_step) options.on_step(step);
   }
@@ -89,12 +133,16 @@ struct simulation::impl {
   void combine() {
     std::vector<segment_tally> segments(model.segments);
     std::vector<touchpoint_tally> touchpoints(model.touchpoints);
+    std::vector<std::uint64_t> reached(model.origin_names.size(), 0);
     std::uint64_t ratings = 0;
     double rating_sum = 0;
     for (const auto& p : partials) {
       for (std::size_t s = 0; s < segments.size(); ++s) segments[s].add(p.segments[s]);
       for (std::size_t k = 0; k < touchpoints.size(); ++k) touchpoints[k].add(p.touchpoints[k]);
+      for (std::size_t o = 0; o < reached.size(); ++o) reached[o] += p.origin_reached[o];
+      for (std::size_t h = 0; h < hop_totals.size(); ++h) hop_totals[h] += p.hops[h];
     }
+    result.origin_series.insert(result.origin_series.end(), reached.begin(), reached.end());
     for (const auto& s : segments) {
       ratings += s.ratings;
       rating_sum += s.rating_sum;
@@ -109,7 +157,7 @@ struct simulation::impl {
   /// Step 0: the initial state, measured the same way as every later step.
   void record(const step_view& v) {
     for_each_block(people.size, [&](std::size_t b, agent_range range) {
-      partials[b].reset(model.segments, model.touchpoints);
+      reset(partials[b]);
       mechanisms::collect_metrics(v, range, partials[b]);
     });
     std::vector<segment_tally> segments(model.segments);
@@ -188,8 +236,11 @@ struct simulation::impl {
         out_s.revenue_discounted += row.revenue * discount;
         out_s.wom_positive += static_cast<double>(row.wom_positive);
         out_s.wom_negative += static_cast<double>(row.wom_negative);
+        out_s.wom_reach += static_cast<double>(row.newly_reached);
         out_s.touchpoint_cost += row.touchpoint_cost;
       }
+      out_s.wom_reach = end.population == 0 ? not_available
+                                            : out_s.wom_reach / static_cast<double>(end.population);
       out_s.customer_equity = clv;
       out_s.clv = c == 0 ? not_available : clv / c;
     };
@@ -208,6 +259,7 @@ struct simulation::impl {
         out[segs], [&](std::uint32_t t) { return result.total_at(t); }, cohort_all, retained_all,
         clv_all);
     result.summary = std::move(out);
+    result.hop_histogram = hop_totals;
   }
 };
 

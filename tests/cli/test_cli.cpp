@@ -85,7 +85,16 @@ TEST_CASE("run writes summary, tidy time series, touchpoints and manifest", "[cl
   REQUIRE(manifest["inputs"].size() >= 2);
   CHECK(manifest["inputs"][0]["sha256"].get<std::string>().size() == 64);
   CHECK(manifest["overrides"].size() == 3);  // --seed, --population, --horizon
-  CHECK(manifest["outputs"].size() == 4);
+  CHECK(manifest["outputs"].size() == 5);
+
+  // Word-of-mouth reach: 2 replications x 6 steps x 12 origins (organic, churn, 10 touchpoints).
+  const auto wom = split_lines(test::read_file(out / "wom.csv"));
+  CHECK(wom.at(0) == "replication,step,origin,newly_reached,reached,reached_share");
+  CHECK(wom.size() == 1 + 2 * 6 * 12);
+  CHECK(summary["word_of_mouth"]["origins"].size() == 12);
+  CHECK(summary["word_of_mouth"]["origins"][0]["origin"] == "organic");
+  CHECK(summary["segments"][4]["metrics"]["wom_reach"]["mean"].get<double>() > 0);
+  CHECK_THAT(r.out, Catch::Contains("word-of-mouth reach:"));
 }
 
 TEST_CASE("the same seed gives the same files whatever the thread count", "[cli]") {
@@ -201,6 +210,28 @@ TEST_CASE("params prints the table in four formats", "[cli]") {
   CHECK_THAT(test::run_cesim({"params", "--format", "markdown"}).out,
              Catch::StartsWith("| key | default | range |"));
   CHECK(test::run_cesim({"params", "--format", "xml"}).exit_code == 2);
+}
+
+TEST_CASE("network describes the scenario's social network", "[cli]") {
+  const auto r =
+      test::run_cesim({"network", default_scenario, "--population", "5000", "--set",
+                       "network.type=erdos_renyi", "--set", "network.mean_degree=8", "--json"});
+  REQUIRE(r.exit_code == 0);
+  const auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc["type"] == "erdos_renyi");
+  CHECK(doc["customers"] == 5000);
+  CHECK(doc["mean_degree"].get<double>() > 6);
+  CHECK(doc["components"].get<std::uint64_t>() >= 1);
+  const auto text = test::run_cesim({"network", default_scenario, "--population", "3000"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("watts_strogatz") && Catch::Contains("clustering") &&
+                           Catch::Contains("components"));
+  const auto bad =
+      test::run_cesim({"network", default_scenario, "--set", "network.type=small_world"});
+  CHECK(bad.exit_code == 3);
+  CHECK_THAT(bad.err, Catch::Contains(
+                          "network.type: must be one of well_mixed, erdos_renyi, watts_strogatz, "
+                          "barabasi_albert, block_model, edge_list, got 'small_world'"));
 }
 
 TEST_CASE("usage errors exit 2", "[cli]") {

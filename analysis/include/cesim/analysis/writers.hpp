@@ -31,6 +31,10 @@ nlohmann::json summary_json(const scenario& s, const replicated_result& r);
 std::string timeseries_csv(const replicated_result& r);
 /// One row per replication x step x touchpoint.
 std::string touchpoints_csv(const replicated_result& r);
+/// Word-of-mouth reach: one row per replication x step x origin (organic, churn, touchpoints).
+std::string word_of_mouth_csv(const replicated_result& r);
+/// One line per origin: share of customers reached, with its interval.
+std::string reach_table(const replicated_result& r);
 nlohmann::json manifest_json(const scenario& s, const run_info& info,
                              const std::vector<std::string>& outputs);
 

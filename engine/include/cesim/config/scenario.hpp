@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cesim/error.hpp"
+#include "cesim/network/network.hpp"
 
 namespace cesim {
 
@@ -107,6 +108,8 @@ struct touchpoint {
   double weight = 1;
   double cost_per_contact = 0;
   bool shows_public_rating = false;  ///< an indirect review touchpoint showing the public rating
+  std::uint32_t start = 1;           ///< first step it is active
+  std::uint32_t end = 0;             ///< last step it is active (0: to the horizon)
   std::uint32_t stream_tag = 0;      ///< random stream id from the name, stable across variants
 };
 
@@ -136,7 +139,8 @@ struct market_params {
   double conversion_attitude = 0;
   double conversion_referred = 0;
   double conversion_lapsed = 0;
-  double churn_base = 0;  ///< logit per week
+  double conversion_recommendation = 0;  ///< per step in which a recommendation was heard
+  double churn_base = 0;                 ///< logit per week
   double churn_loyalty = 0;
   double churn_price_sensitivity = 0;
   double churn_referred = 0;
@@ -154,6 +158,43 @@ struct loyalty_params {
   double attitude_reversion = 0;
   double recommend_satisfaction_weight = 0;
   double recommend_top_level = 0;
+};
+
+enum class network_kind : std::uint8_t {
+  well_mixed,
+  erdos_renyi,
+  watts_strogatz,
+  barabasi_albert,
+  block_model,
+  edge_list
+};
+std::string_view to_string(network_kind k);
+
+/// How tie strengths are given: at random by share, or by structure (ring-lattice ties and ties
+/// within a segment are strong; rewired shortcuts and ties across segments are weak).
+enum class tie_assignment : std::uint8_t { random, structural };
+
+struct network_config {
+  network_kind kind = network_kind::watts_strogatz;
+  double mean_degree = 20;
+  double rewiring = 0.1;
+  std::vector<double> mixing;  ///< block model: segments x segments, row s = where s's ties go
+  tie_assignment ties = tie_assignment::random;
+  double strong_share = 1;
+  double strong_strength = 1;
+  double weak_strength = 0.3;
+  std::uint32_t contacts_per_step = 0;  ///< well-mixed
+  edge_list_options edge_list;
+};
+
+struct word_of_mouth_params {
+  double talk_scale = 0;           ///< hearing: talk_scale * talkativeness(sender) * tie strength
+  double forward_probability = 0;  ///< times talkativeness(receiver)
+  double decay = 0;                ///< message strength kept per hop
+  double negativity_weight = 0;    ///< negative messages: effect and forwarding multiplier
+  double effect = 0;               ///< alpha_W
+  double organic_rate = 0;         ///< per step, times talkativeness
+  std::uint32_t max_hops = 0;
 };
 
 struct review_params {
@@ -188,6 +229,8 @@ struct scenario {
   std::vector<persona> personas;
   std::vector<segment> segments;
   std::vector<touchpoint> touchpoints;
+  network_config network;
+  word_of_mouth_params word_of_mouth;
   experience_params experience;
   market_params market;
   loyalty_params loyalty;

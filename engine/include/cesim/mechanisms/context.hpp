@@ -3,6 +3,7 @@
 /// agent range: they touch only the agents in that range (plus read-only shared data), so blocks
 /// run in parallel without locks.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "cesim/config/scenario.hpp"
@@ -38,39 +39,88 @@ struct compiled_model {
   std::vector<float> exposure_probability;
   std::vector<segment_baseline> baselines;
   bool has_purchase_touchpoints = false;
+  std::vector<std::string> origin_names;  ///< organic, churn, then each touchpoint
+  std::size_t hop_slots = 1;              ///< max_hops + 1
 
   explicit compiled_model(const scenario& s);
 };
 
-/// Impulses started in a step, one slot per agent. If several events happen to one agent in a
-/// step, the one with the larger impact is kept: a customer tells one story per week.
+/// Stories customers tell in a step, one slot per agent: started (a delight, a disappointment,
+/// churn, organic talk) or passed on. If several compete, the one with the highest priority is
+/// told: own experiences (priority 1 + |impact|) before retold stories (priority = strength < 1).
 struct impulse_outbox {
-  std::vector<std::int8_t> valence;  ///< -1, 0 (none), +1
+  std::vector<std::int8_t> valence;  ///< -1, 0 (nothing to tell), +1
   std::vector<std::uint16_t> origin;
-  std::vector<float> impact;
+  std::vector<std::uint8_t> hops;  ///< 0: own story; n: heard n retellings away from its origin
+  std::vector<float> strength;     ///< 1 at the origin, times decay per retelling
+  std::vector<float> priority;
 
   void resize(std::size_t n);
   void clear(agent_range r);
-  void record(std::uint32_t agent, std::int8_t v, std::uint16_t from, float magnitude) {
-    if (valence[agent] != 0 && impact[agent] >= magnitude) return;
+  void record(std::uint32_t agent, std::int8_t v, std::uint16_t from, std::uint8_t hop,
+              float message_strength, float message_priority) {
+    if (valence[agent] != 0 && priority[agent] >= message_priority) return;
     valence[agent] = v;
     origin[agent] = from;
-    impact[agent] = magnitude;
+    hops[agent] = hop;
+    strength[agent] = message_strength;
+    priority[agent] = message_priority;
   }
+};
+
+/// Which customers each origin's stories have touched (told or heard), one bit per customer and
+/// origin, plus one set for any origin. Blocks own whole 64-bit words (4096 agents = 64 words), so
+/// parallel blocks never write the same word.
+class reach_tracker {
+ public:
+  void reset(std::size_t origins, std::uint32_t agents);
+  /// Marks agent as touched by origin; true if it was not before.
+  bool touch(std::size_t origin, std::uint32_t agent) {
+    return set(bits_, origin * words_ + agent / 64, agent);
+  }
+  bool touch_any(std::uint32_t agent) { return set(any_, agent / 64, agent); }
+  [[nodiscard]] bool touched(std::size_t origin, std::uint32_t agent) const {
+    return (bits_[origin * words_ + agent / 64] >> (agent % 64)) & 1u;
+  }
+  [[nodiscard]] std::size_t origins() const { return origins_; }
+
+ private:
+  static bool set(std::vector<std::uint64_t>& v, std::size_t word, std::uint32_t agent) {
+    const std::uint64_t mask = std::uint64_t{1} << (agent % 64);
+    if (v[word] & mask) return false;
+    v[word] |= mask;
+    return true;
+  }
+  std::size_t origins_ = 0;
+  std::size_t words_ = 0;
+  std::vector<std::uint64_t> bits_;
+  std::vector<std::uint64_t> any_;
 };
 
 /// Partial results of one block of agents in one step.
 struct block_tally {
   std::vector<segment_tally> segments;
   std::vector<touchpoint_tally> touchpoints;
-  void reset(std::size_t segment_count, std::size_t touchpoint_count);
+  std::vector<std::uint64_t> origin_reached;  ///< per origin: customers first reached this step
+  std::vector<std::uint64_t> hops;            ///< origins x (max_hops + 1): first reaches by hop
+  void reset(std::size_t segment_count, std::size_t touchpoint_count, std::size_t origin_count,
+             std::size_t hop_slots);
 };
+
+struct social_network;
 
 struct step_view {
   const compiled_model& model;
   const population& people;
   agent_state& state;
-  impulse_outbox& outbox;  ///< written this step, read by word of mouth next step
+  impulse_outbox& outbox;       ///< written this step, read by word of mouth next step
+  const impulse_outbox& inbox;  ///< what was told last step
+  /// One bit per customer: told a story last step. Far smaller than the inbox, so the scan of
+  /// every contact's bit stays in cache; the inbox is read only for actual tellers.
+  const std::vector<std::uint64_t>& tellers;
+  const social_network& network;
+  reach_tracker& reach;
+  std::vector<std::uint8_t>& heard;  ///< bit 1: heard a positive story this step, bit 2: negative
   rng::key key;
   std::uint32_t step = 0;
   double public_rating = 0;

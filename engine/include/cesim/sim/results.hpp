@@ -33,11 +33,14 @@ struct segment_tally {
   std::uint64_t wom_positive = 0;  ///< impulses started this step
   std::uint64_t wom_negative = 0;
   std::uint64_t ratings = 0;
-  double satisfaction_sum = 0;  ///< over customers
-  double trust_sum = 0;         ///< over customers
-  double empowerment_sum = 0;   ///< over customers
-  double loyalty_sum = 0;       ///< over customers
-  double attitude_sum = 0;      ///< over non-customers
+  std::uint64_t heard_positive = 0;  ///< customers who heard at least one positive story
+  std::uint64_t heard_negative = 0;
+  std::uint64_t newly_reached = 0;  ///< first reached by word of mouth of any origin
+  double satisfaction_sum = 0;      ///< over customers
+  double trust_sum = 0;             ///< over customers
+  double empowerment_sum = 0;       ///< over customers
+  double loyalty_sum = 0;           ///< over customers
+  double attitude_sum = 0;          ///< over non-customers
   double rating_sum = 0;
   double revenue = 0;
   double touchpoint_cost = 0;
@@ -78,6 +81,7 @@ struct segment_summary {
   double customer_equity = 0;     ///< sum of those lifetime values
   double wom_positive = 0;
   double wom_negative = 0;
+  double wom_reach = 0;  ///< share of the segment reached by word of mouth (any origin)
   double touchpoint_cost = 0;
 };
 
@@ -91,7 +95,16 @@ struct run_result {
   std::vector<segment_tally> series;
   /// touchpoint_series[(step - 1) * touchpoints + k] for steps 1..horizon.
   std::vector<touchpoint_tally> touchpoint_series;
-  std::vector<double> public_rating;     ///< per step, 0..horizon
+  std::vector<double> public_rating;  ///< per step, 0..horizon
+  /// Word-of-mouth origins (organic, churn, each touchpoint) and, per step 1..horizon, the
+  /// customers each first reached: origin_series[(step - 1) * origins + o].
+  std::vector<std::string> origin_names;
+  std::vector<std::uint64_t> origin_series;
+  /// First reaches by hop (1 = heard from the originator), origins x (max_hops + 1).
+  std::vector<std::uint64_t> hop_histogram;
+  /// Network facts for the manifest and report.
+  std::uint64_t network_edges = 0;
+  double network_mean_degree = 0;
   std::vector<segment_summary> summary;  ///< per segment, then "total"
   double wall_seconds = 0;
 

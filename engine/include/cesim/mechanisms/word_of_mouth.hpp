@@ -1,0 +1,15 @@
+#pragma once
+#include "cesim/mechanisms/context.hpp"
+
+namespace cesim::mechanisms {
+
+/// Delivers the stories told last step: each customer pulls from its own contacts (or, in a
+/// well-mixed population, from randomly met others), hears each teller with probability
+/// talk_scale * talkativeness(teller) * tie strength, is moved by what it hears, becomes aware,
+/// and passes on a story that reaches it for the first time with the forwarding probability.
+void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally);
+
+/// Unprompted talk at the end of a step: promoters recommend, detractors warn.
+void organic_talk(const step_view& v, agent_range range, block_tally& tally);
+
+}  // namespace cesim::mechanisms

@@ -1,0 +1,84 @@
+#pragma once
+/// The social network over customers: undirected, stored as compressed sparse rows with 32-bit
+/// agent ids. The contacts of agent i are neighbors[offsets[i] .. offsets[i + 1]), sorted, without
+/// self-loops or duplicates; tie strengths (if not all 1) sit at the same positions.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cesim/error.hpp"
+
+namespace cesim {
+
+struct social_network {
+  std::uint32_t agents = 0;
+  /// Well-mixed: no stored edges; each receiver samples `contacts_per_step` random others per step.
+  bool well_mixed = false;
+  std::uint32_t contacts_per_step = 0;
+  std::vector<std::uint64_t> offsets;  ///< agents + 1 entries (empty when well-mixed)
+  std::vector<std::uint32_t> neighbors;
+  std::vector<float> strength;  ///< empty: every tie has strength 1
+
+  [[nodiscard]] std::uint64_t degree(std::uint32_t i) const { return offsets[i + 1] - offsets[i]; }
+  /// Undirected edges (each stored twice).
+  [[nodiscard]] std::uint64_t edges() const { return neighbors.size() / 2; }
+  [[nodiscard]] float tie_strength(std::uint64_t entry) const {
+    return strength.empty() ? 1.0f : strength[entry];
+  }
+  [[nodiscard]] std::size_t bytes() const;
+};
+
+/// One undirected edge before CSR assembly.
+struct edge {
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  float strength = 1.0f;
+};
+
+/// Builds the CSR form from an edge list (in parallel): both directions are stored, self-loops
+/// dropped, duplicates merged keeping the largest strength. `uniform_strength` drops the
+/// strength array when every tie is 1.
+social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges);
+
+/// Options of an edge-list file (public network collections: CSV, TSV or whitespace separated,
+/// `#` or `%` comment lines, 0- or 1-based ids, directed or undirected, optional weight column).
+struct edge_list_options {
+  std::string path;
+  enum class separator : std::uint8_t {
+    automatic,
+    comma,
+    tab,
+    whitespace
+  } format = separator::automatic;
+  int index_base = 0;     ///< 0 or 1: the id of the first customer in the file
+  bool directed = false;  ///< a directed edge a->b becomes the undirected tie a-b
+  int weight_column = 0;  ///< 1-based column holding the tie strength; 0: none (strength 1)
+  /// What to do with ids >= the population: refuse (error naming the line) or drop those edges.
+  enum class mismatch : std::uint8_t { error, drop } on_unknown_id = mismatch::error;
+  bool skip_header = false;  ///< first non-comment line holds column names
+};
+
+/// Streams an edge-list file into edges without holding its text in memory. Errors
+/// (unreadable file, malformed line, id out of range, bad weight) are input_errors naming the
+/// file and line. Ids are mapped to agents as id - index_base.
+std::vector<edge> read_edge_list(const edge_list_options& options, std::uint32_t agents);
+
+/// What `cesim network` prints: enough to check the network is the one intended.
+struct network_statistics {
+  std::uint32_t agents = 0;
+  std::uint64_t edges = 0;
+  double mean_degree = 0;
+  std::uint64_t min_degree = 0;
+  std::uint64_t max_degree = 0;
+  double degree_sd = 0;
+  std::uint64_t isolated = 0;                   ///< agents without contacts
+  std::vector<std::uint64_t> degree_quantiles;  ///< degree at 10 %, 25 %, 50 %, 75 %, 90 %, 99 %
+  double clustering = 0;  ///< average local clustering coefficient (sampled for large networks)
+  std::uint64_t clustering_sample = 0;  ///< agents averaged over
+  std::uint64_t components = 0;
+  std::uint64_t largest_component = 0;
+  double strong_tie_share = 1;  ///< share of ties with strength 1
+};
+network_statistics describe_network(const social_network& net, std::uint64_t seed = 1);
+
+}  // namespace cesim

@@ -1,0 +1,107 @@
+#include "cesim/mechanisms/word_of_mouth.hpp"
+
+#include <algorithm>
+
+#include "cesim/mechanisms/loyalty.hpp"
+#include "cesim/mechanisms/touchpoints.hpp"
+#include "cesim/network/network.hpp"
+#include "cesim/util/math.hpp"
+
+namespace cesim::mechanisms {
+namespace {
+
+/// What one receiver hears in one step.
+struct hearing {
+  double effect = 0;  ///< sum of valence * strength (negative stories weighted)
+  bool positive = false;
+  bool negative = false;
+};
+
+}  // namespace
+
+void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally) {
+  const auto& w = v.model.sc->word_of_mouth;
+  const auto& net = v.network;
+  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
+  const auto& susceptibility = v.people.trait_values(trait::susceptibility);
+  const auto& inbox = v.inbox;
+  auto& st = v.state;
+  const std::size_t hop_slots = v.model.hop_slots;
+
+  for (std::uint32_t j = range.begin; j < range.end; ++j) {
+    v.heard[j] = 0;
+    hearing h;
+    auto& seg_tally = tally.segments[v.people.segment[j]];
+    // One draw per (teller, hearer, step): independent of the order and partition of agents.
+    auto listen = [&](std::uint32_t i, float tie) {
+      if (i == j || ((v.tellers[i / 64] >> (i % 64)) & 1u) == 0) return;
+      const double p = w.talk_scale * talkativeness[i] * tie;
+      if (p <= 0) return;
+      rng::counter_stream draw(v.key, j, v.step, rng::stream::wom_hear, i);
+      if (draw.uniform() >= p) return;
+      const std::int8_t valence = inbox.valence[i];
+      const std::uint16_t from = inbox.origin[i];
+      const float strength = inbox.strength[i];
+      const auto hop = static_cast<std::uint8_t>(std::min<unsigned>(inbox.hops[i] + 1u, 255u));
+      const double weight = valence < 0 ? w.negativity_weight : 1.0;
+      h.effect += valence * strength * weight;
+      (valence > 0 ? h.positive : h.negative) = true;
+      if (!v.reach.touch(from, j)) return;  // this origin's story reached j before: no news
+      ++tally.origin_reached[from];
+      ++tally.hops[from * hop_slots + std::min<std::size_t>(hop, hop_slots - 1)];
+      if (v.reach.touch_any(j)) ++seg_tally.newly_reached;
+      if (hop >= w.max_hops) return;
+      const double forward = std::min(1.0, w.forward_probability * talkativeness[j] * weight);
+      rng::counter_stream pass_on(v.key, j, v.step, rng::stream::wom_forward, from);
+      if (pass_on.uniform() < forward) {
+        const float kept = static_cast<float>(strength * w.decay);
+        v.outbox.record(j, valence, from, hop, kept, kept);
+      }
+    };
+    if (net.well_mixed) {
+      rng::counter_stream meet(v.key, j, v.step, rng::stream::wom_sample);
+      for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
+        const auto i = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            net.agents - 1, static_cast<std::uint64_t>(meet.uniform() * net.agents)));
+        listen(i, 1.0f);
+      }
+    } else {
+      for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e)
+        listen(net.neighbors[e], net.tie_strength(e));
+    }
+    if (!h.positive && !h.negative) continue;
+    v.heard[j] = static_cast<std::uint8_t>((h.positive ? 1u : 0u) | (h.negative ? 2u : 0u));
+    if (h.positive) ++seg_tally.heard_positive;
+    if (h.negative) ++seg_tally.heard_negative;
+    const double change = w.effect * susceptibility[j] * h.effect;
+    if (st.status[j] == customer_status::customer) {
+      st.satisfaction[j] = static_cast<float>(clamp01(st.satisfaction[j] + change));
+    } else {
+      st.attitude[j] = static_cast<float>(clamp01(st.attitude[j] + change));
+      if (st.status[j] == customer_status::unaware) {
+        st.status[j] = customer_status::aware;
+        ++seg_tally.newly_aware;
+      }
+    }
+  }
+}
+
+void organic_talk(const step_view& v, agent_range range, block_tally& tally) {
+  (void)tally;
+  const double rate = v.model.sc->word_of_mouth.organic_rate;
+  if (rate <= 0) return;
+  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
+  const auto& st = v.state;
+  for (std::uint32_t i = range.begin; i < range.end; ++i) {
+    if (st.status[i] != customer_status::customer) continue;
+    rng::counter_stream draw(v.key, i, v.step, rng::stream::wom_organic);
+    if (draw.uniform() >= rate * talkativeness[i]) continue;
+    const int score = recommend_score(v.model, st.satisfaction[i], st.loyalty[i]);
+    if (score >= 9)
+      start_story(v, i, +1, origin::organic, 0.0);
+    else if (score <= 6)
+      start_story(v, i, -1, origin::organic, 0.0);
+  }
+}
+
+}  // namespace cesim::mechanisms

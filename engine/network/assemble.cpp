@@ -1,0 +1,392 @@
+// Compressed-sparse-row assembly in two cache-friendly passes:
+//  1. every tie (both directions) is appended to the region of the CSR arrays that belongs to its
+//     bucket of 2^shift consecutive agents: sequential writes to a few hundred streams;
+//  2. each bucket then sorts its region into rows, then sorts and merges each row, with all of
+//     it in cache.
+// Placing ties straight into their rows writes to random places of a large array, and was
+// several times slower. Each bucket keeps its ties in edge-list order (parts of the edge list
+// write at fixed, precomputed positions), so the result is the same for any thread count.
+#include <fmt/format.h>
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+#include <tbb/parallel_sort.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <bit>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "cesim/network/network.hpp"
+
+namespace cesim {
+namespace {
+
+/// Aim for about 2^10 buckets: few enough write streams for pass 1 to stay in cache, regions
+/// small enough for pass 2 to.
+constexpr int bucket_count_bits = 10;
+/// An agent's place inside its bucket is kept in 16 bits during pass 1.
+constexpr int max_bucket_bits = 16;
+/// Larger bucket regions (hubs) are sorted row by row in place: radix sorting needs scratch
+/// space in proportion to the region.
+constexpr std::size_t max_radix_region = std::size_t{1} << 22;
+/// Neighbor ids are radix-sorted in digits of at most this many bits.
+constexpr int max_digit_bits = 12;
+/// Parts of the edge list per worker: enough to even out the load.
+constexpr std::size_t parts_per_worker = 4;
+
+class csr_builder {
+ public:
+  csr_builder(std::uint32_t agents, const std::vector<edge>& edges) : agents_(agents) {
+    const int id_bits = agents > 1 ? std::bit_width(agents - 1) : 0;
+    shift_ = std::clamp(id_bits - bucket_count_bits, 0, max_bucket_bits);
+    radix_passes_ = (id_bits + max_digit_bits - 1) / max_digit_bits;
+    digit_bits_ = radix_passes_ == 0 ? 0 : (id_bits + radix_passes_ - 1) / radix_passes_;
+    buckets_ = agents == 0 ? 1 : (static_cast<std::size_t>(agents - 1) >> shift_) + 1;
+    const auto workers =
+        static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+    parts_ = std::clamp<std::size_t>(edges.size() / 4096, 1, workers * parts_per_worker);
+    part_edges_ = (edges.size() + parts_ - 1) / parts_;
+    census(edges);
+  }
+
+  social_network build(std::vector<edge>& edges) {
+    social_network net;
+    net.agents = agents_;
+    net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
+    net.neighbors.resize(entries_);
+    if (weighted_) net.strength.resize(entries_);
+    place_by_bucket(edges, net);
+    std::vector<edge>().swap(edges);  // no longer needed: free it before the rows take shape
+
+    std::vector<std::uint32_t> kept(agents_);
+    order_buckets(net, kept);
+    slot_.reset();
+    net.offsets[agents_] = entries_;
+    compact(net, kept);
+    return net;
+  }
+
+ private:
+  /// Counts each part's ties per bucket, checks the ids, and finds whether any tie has a
+  /// strength other than 1; then fixes where each part writes in each bucket's region.
+  void census(const std::vector<edge>& edges) {
+    cursor_.assign(parts_ * buckets_, 0);
+    std::vector<std::uint64_t> bad_id(parts_, no_bad_id);
+    std::vector<char> weighted(parts_, 0);
+    tbb::parallel_for(std::size_t{0}, parts_, [&](std::size_t part) {
+      std::uint64_t* sizes = cursor_.data() + part * buckets_;
+      bool part_weighted = false;
+      for (std::size_t k = part_begin(part, edges.size()); k != part_begin(part + 1, edges.size());
+           ++k) {
+        const edge& e = edges[k];
+        if (e.a >= agents_ || e.b >= agents_) {
+          bad_id[part] = std::max(e.a, e.b);
+          break;
+        }
+        if (e.a == e.b) continue;
+        ++sizes[bucket_of(e.a)];
+        ++sizes[bucket_of(e.b)];
+        part_weighted = part_weighted || e.strength != 1.0f;
+      }
+      weighted[part] = part_weighted ? 1 : 0;
+    });
+    for (std::size_t part = 0; part < parts_; ++part) {
+      if (bad_id[part] != no_bad_id)
+        throw std::invalid_argument(
+            fmt::format("assemble_network: an edge names agent {} but the network has {} agents",
+                        bad_id[part], agents_));
+      weighted_ = weighted_ || weighted[part] != 0;
+    }
+    // Regions in bucket order; inside a region, parts in edge-list order.
+    region_start_.assign(buckets_ + 1, 0);
+    std::uint64_t running = 0;
+    for (std::size_t b = 0; b < buckets_; ++b) {
+      region_start_[b] = running;
+      for (std::size_t part = 0; part < parts_; ++part) {
+        std::uint64_t& at = cursor_[part * buckets_ + b];
+        const std::uint64_t size = at;
+        at = running;
+        running += size;
+      }
+    }
+    region_start_[buckets_] = running;
+    entries_ = running;
+  }
+
+  /// Pass 1: appends each tie, both directions, to its bucket's region, remembering the
+  /// agent's slot inside the bucket.
+  void place_by_bucket(const std::vector<edge>& edges, social_network& net) {
+    slot_ = std::make_unique_for_overwrite<std::uint16_t[]>(entries_);
+    const std::uint32_t slot_mask = (std::uint32_t{1} << shift_) - 1;
+    tbb::parallel_for(std::size_t{0}, parts_, [&](std::size_t part) {
+      std::uint64_t* cursor = cursor_.data() + part * buckets_;
+      const auto put = [&](std::uint32_t from, std::uint32_t to, float strength) {
+        const std::uint64_t at = cursor[bucket_of(from)]++;
+        net.neighbors[at] = to;
+        slot_[at] = static_cast<std::uint16_t>(from & slot_mask);
+        if (weighted_) net.strength[at] = strength;
+      };
+      for (std::size_t k = part_begin(part, edges.size()); k != part_begin(part + 1, edges.size());
+           ++k) {
+        const edge& e = edges[k];
+        if (e.a == e.b) continue;
+        put(e.a, e.b, e.strength);
+        put(e.b, e.a, e.strength);
+      }
+    });
+    std::vector<std::uint64_t>().swap(cursor_);
+  }
+
+  /// One worker's arrays for pass 2, kept from bucket to bucket.
+  struct scratch {
+    std::vector<std::uint64_t> row_cursor;
+    std::vector<std::uint32_t> row_last;  ///< last neighbor seen in the row + 1; 0: none yet
+    std::vector<std::uint32_t> digit_cursor;
+    std::vector<std::uint32_t> targets[2];
+    std::vector<std::uint16_t> slots[2];
+    std::vector<float> strengths[2];
+    std::vector<std::uint64_t> keys;
+  };
+
+  /// Pass 2: each bucket's region sorted into rows, each row sorted with repeated ties merged.
+  void order_buckets(social_network& net, std::vector<std::uint32_t>& kept) const {
+    tbb::enumerable_thread_specific<scratch> scratches;
+    tbb::parallel_for(std::size_t{0}, buckets_,
+                      [&](std::size_t b) { order_bucket(b, net, kept, scratches.local()); });
+  }
+
+  void order_bucket(std::size_t b, social_network& net, std::vector<std::uint32_t>& kept,
+                    scratch& s) const {
+    const std::uint64_t from = region_start_[b];
+    const std::uint64_t to = region_start_[b + 1];
+    const auto size = static_cast<std::size_t>(to - from);
+    const auto first_row = static_cast<std::uint32_t>(b << shift_);
+    const auto rows = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(agents_ - first_row, std::uint64_t{1} << shift_));
+
+    // Row sizes, and whether every row arrives strictly increasing (as from a sorted file).
+    s.row_cursor.assign(rows, 0);
+    s.row_last.assign(rows, 0);
+    bool sorted = true;
+    for (std::uint64_t k = from; k != to; ++k) {
+      const std::uint16_t slot = slot_[k];
+      const std::uint32_t next = net.neighbors[k] + 1;
+      ++s.row_cursor[slot];
+      sorted = sorted && next > s.row_last[slot];
+      s.row_last[slot] = next;
+    }
+    std::uint64_t running = from;
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const std::uint64_t row_size = s.row_cursor[r];
+      net.offsets[first_row + r] = running;
+      s.row_cursor[r] = running;
+      running += row_size;
+    }
+
+    // Least significant key first: neighbor digits, then the row (a stable counting sort).
+    const bool radix = !sorted && size <= max_radix_region;
+    columns entries = region_columns(net, from);
+    if (radix) {
+      for (int pass = 0; pass < radix_passes_; ++pass) {
+        const columns sorted_by_digit = scratch_columns(s, pass % 2, size);
+        radix_pass(pass * digit_bits_, size, entries, sorted_by_digit, s.digit_cursor);
+        entries = sorted_by_digit;
+      }
+    } else {
+      const columns copy = scratch_columns(s, 0, size);
+      std::copy_n(entries.targets, size, copy.targets);
+      std::copy_n(entries.slots, size, copy.slots);
+      if (weighted_) std::copy_n(entries.strengths, size, copy.strengths);
+      entries = copy;
+    }
+    for (std::size_t k = 0; k < size; ++k) {
+      const std::uint64_t at = s.row_cursor[entries.slots[k]]++;
+      net.neighbors[at] = entries.targets[k];
+      if (weighted_) net.strength[at] = entries.strengths[k];
+    }
+
+    for (std::uint32_t r = 0; r < rows; ++r) {
+      const std::uint64_t begin = net.offsets[first_row + r];
+      const std::uint64_t end = r + 1 < rows ? net.offsets[first_row + r + 1] : to;
+      std::uint32_t& row_kept = kept[first_row + r];
+      if (sorted)
+        row_kept = static_cast<std::uint32_t>(end - begin);
+      else if (radix)
+        row_kept = merge_sorted_row(net, begin, end);
+      else
+        row_kept = sort_and_merge_row(net, begin, end, s.keys);
+    }
+  }
+
+  /// A bucket's entries as parallel arrays (no strengths when unweighted).
+  struct columns {
+    std::uint32_t* targets = nullptr;
+    std::uint16_t* slots = nullptr;
+    float* strengths = nullptr;
+  };
+
+  columns region_columns(social_network& net, std::uint64_t from) const {
+    return {net.neighbors.data() + from, slot_.get() + from,
+            weighted_ ? net.strength.data() + from : nullptr};
+  }
+
+  columns scratch_columns(scratch& s, int which, std::size_t size) const {
+    const auto w = static_cast<std::size_t>(which);
+    s.targets[w].resize(size);
+    s.slots[w].resize(size);
+    if (weighted_) s.strengths[w].resize(size);
+    return {s.targets[w].data(), s.slots[w].data(), weighted_ ? s.strengths[w].data() : nullptr};
+  }
+
+  /// One stable counting-sort pass on the neighbor digit at `low_bit`.
+  void radix_pass(int low_bit, std::size_t size, const columns& in, const columns& out,
+                  std::vector<std::uint32_t>& digit_cursor) const {
+    const std::uint32_t mask = (std::uint32_t{1} << digit_bits_) - 1;
+    digit_cursor.assign(std::size_t{1} << digit_bits_, 0);
+    for (std::size_t k = 0; k < size; ++k) ++digit_cursor[(in.targets[k] >> low_bit) & mask];
+    std::uint32_t running = 0;
+    for (std::uint32_t& cursor : digit_cursor) {
+      const std::uint32_t count = cursor;
+      cursor = running;
+      running += count;
+    }
+    for (std::size_t k = 0; k < size; ++k) {
+      const std::uint32_t at = digit_cursor[(in.targets[k] >> low_bit) & mask]++;
+      out.targets[at] = in.targets[k];
+      out.slots[at] = in.slots[k];
+      if (weighted_) out.strengths[at] = in.strengths[k];
+    }
+  }
+
+  /// Merges runs of one neighbor in a sorted row, keeping the largest strength.
+  std::uint32_t merge_sorted_row(social_network& net, std::uint64_t begin,
+                                 std::uint64_t end) const {
+    std::uint64_t out = begin;
+    for (std::uint64_t k = begin; k != end; ++k) {
+      if (out != begin && net.neighbors[out - 1] == net.neighbors[k]) {
+        if (weighted_) net.strength[out - 1] = std::max(net.strength[out - 1], net.strength[k]);
+        continue;
+      }
+      net.neighbors[out] = net.neighbors[k];
+      if (weighted_) net.strength[out] = net.strength[k];
+      ++out;
+    }
+    return static_cast<std::uint32_t>(out - begin);
+  }
+
+  /// Float bits mapped so that unsigned order is numeric order (negatives included).
+  static std::uint32_t ordered_bits(float value) {
+    const auto bits = std::bit_cast<std::uint32_t>(value);
+    return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
+  }
+  static float from_ordered_bits(std::uint32_t key) {
+    return std::bit_cast<float>((key & 0x80000000u) != 0 ? key & 0x7fffffffu : ~key);
+  }
+
+  /// Sorts one row of a bucket too large to radix-sort (a hub's), keeps one tie per neighbor
+  /// (the strongest), and returns how many remain.
+  std::uint32_t sort_and_merge_row(social_network& net, std::uint64_t begin, std::uint64_t end,
+                                   std::vector<std::uint64_t>& keys) const {
+    std::uint32_t* first = net.neighbors.data() + begin;
+    std::uint32_t* last = net.neighbors.data() + end;
+    if (!weighted_) {
+      tbb::parallel_sort(first, last);
+      return static_cast<std::uint32_t>(std::unique(first, last) - first);
+    }
+    keys.clear();
+    for (std::uint64_t k = begin; k != end; ++k)
+      keys.push_back(static_cast<std::uint64_t>(net.neighbors[k]) << 32 |
+                     ordered_bits(net.strength[k]));
+    tbb::parallel_sort(keys.begin(), keys.end());
+    std::uint64_t out = begin;
+    for (std::size_t k = 0; k != keys.size(); ++k) {
+      const auto neighbor = static_cast<std::uint32_t>(keys[k] >> 32);
+      // The last key of a run of one neighbor carries the largest strength.
+      if (k + 1 != keys.size() && static_cast<std::uint32_t>(keys[k + 1] >> 32) == neighbor)
+        continue;
+      net.neighbors[out] = neighbor;
+      net.strength[out] = from_ordered_bits(static_cast<std::uint32_t>(keys[k]));
+      ++out;
+    }
+    return static_cast<std::uint32_t>(out - begin);
+  }
+
+  /// Moves the kept part of every row into arrays of exactly the final size, and drops the
+  /// strengths if every remaining tie has strength 1.
+  void compact(social_network& net, const std::vector<std::uint32_t>& kept) const {
+    std::vector<std::uint64_t> offsets(net.offsets.size());
+    std::uint64_t running = 0;
+    for (std::uint32_t i = 0; i != agents_; ++i) {
+      offsets[i] = running;
+      running += kept[i];
+    }
+    offsets[agents_] = running;
+    if (running != net.neighbors.size()) {
+      std::vector<std::uint32_t> neighbors(running);
+      std::vector<float> strength(weighted_ ? running : 0);
+      tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, agents_, 4096),
+                        [&](const tbb::blocked_range<std::uint32_t>& rows) {
+                          for (std::uint32_t i = rows.begin(); i != rows.end(); ++i) {
+                            const auto from = static_cast<std::ptrdiff_t>(net.offsets[i]);
+                            const auto to = static_cast<std::ptrdiff_t>(offsets[i]);
+                            const auto size = static_cast<std::ptrdiff_t>(kept[i]);
+                            std::copy_n(net.neighbors.begin() + from, size, neighbors.begin() + to);
+                            if (weighted_)
+                              std::copy_n(net.strength.begin() + from, size, strength.begin() + to);
+                          }
+                        });
+      net.offsets.swap(offsets);
+      net.neighbors.swap(neighbors);
+      net.strength.swap(strength);
+    }
+    if (weighted_ && all_one(net.strength)) std::vector<float>().swap(net.strength);
+  }
+
+  static bool all_one(const std::vector<float>& strength) {
+    return tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, strength.size()), true,
+        [&](const tbb::blocked_range<std::size_t>& range, bool so_far) {
+          const auto first = strength.begin() + static_cast<std::ptrdiff_t>(range.begin());
+          const auto last = strength.begin() + static_cast<std::ptrdiff_t>(range.end());
+          return so_far && std::all_of(first, last, [](float s) { return s == 1.0f; });
+        },
+        [](bool left, bool right) { return left && right; });
+  }
+
+  [[nodiscard]] std::size_t bucket_of(std::uint32_t agent) const { return agent >> shift_; }
+  [[nodiscard]] std::size_t part_begin(std::size_t part, std::size_t edges) const {
+    return std::min(edges, part * part_edges_);
+  }
+
+  static constexpr std::uint64_t no_bad_id = ~std::uint64_t{0};
+
+  std::uint32_t agents_;
+  int shift_ = 0;
+  int radix_passes_ = 0;
+  int digit_bits_ = 0;
+  std::size_t buckets_ = 1;
+  std::size_t parts_ = 1;
+  std::size_t part_edges_ = 0;
+  bool weighted_ = false;  ///< some tie other than a self-loop has a strength other than 1
+  std::uint64_t entries_ = 0;
+  std::vector<std::uint64_t> cursor_;  ///< [part][bucket]: sizes, then write positions
+  std::vector<std::uint64_t> region_start_;
+  std::unique_ptr<std::uint16_t[]> slot_;  ///< pass 1: each entry's agent, inside its bucket
+};
+
+}  // namespace
+
+social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges) {
+  return csr_builder(agents, edges).build(edges);
+}
+
+std::size_t social_network::bytes() const {
+  return offsets.capacity() * sizeof(std::uint64_t) + neighbors.capacity() * sizeof(std::uint32_t) +
+         strength.capacity() * sizeof(float);
+}
+
+}  // namespace cesim
