@@ -1,5 +1,6 @@
 // The cesim command: parses flags, calls engine and analysis, maps errors to exit codes.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
 
@@ -132,6 +133,7 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   dir.write("timeseries.csv", analysis::timeseries_csv(result));
   dir.write("touchpoints.csv", analysis::touchpoints_csv(result));
   dir.write("wom.csv", analysis::word_of_mouth_csv(result));
+  if (!s.campaigns.empty()) dir.write("campaigns.csv", analysis::campaigns_csv(result));
   info.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   auto outputs = dir.files();
@@ -142,10 +144,9 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   if (!o.quiet) {
     fmt::print("{}", analysis::summary_table(s, result));
     fmt::print("\n{}", analysis::reach_table(result));
-    fmt::print(
-        "\nresults: {}/ (summary.json, timeseries.csv, touchpoints.csv, wom.csv, manifest.json) in "
-        "{:.1f}s on {} thread{}\n",
-        dir.final_path().string(), info.wall_seconds, threads, threads == 1 ? "" : "s");
+    if (!s.campaigns.empty()) fmt::print("\n{}", analysis::campaign_table(s, result));
+    fmt::print("\nresults: {}/ ({}) in {:.1f}s on {} thread{}\n", dir.final_path().string(),
+               fmt::join(outputs, ", "), info.wall_seconds, threads, threads == 1 ? "" : "s");
   }
   return ok;
 }

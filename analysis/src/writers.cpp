@@ -214,6 +214,39 @@ nlohmann::json summary_json(const scenario& s, const replicated_result& r) {
                              {"first_reached_by_hop", hops}});
     }
   }
+  json campaigns = json::array();
+  for (std::size_t c = 0; c < s.campaigns.size() && !r.runs.empty(); ++c) {
+    std::vector<double> invited, participations, unique, reach, amplification, cost, referrals,
+        overruled, winner;
+    for (const auto& run : r.runs) {
+      const auto o = campaign_outcome_of(run, c);
+      invited.push_back(o.invited);
+      participations.push_back(o.participations);
+      unique.push_back(o.unique_participants);
+      reach.push_back(o.reach_share);
+      amplification.push_back(o.amplification);
+      cost.push_back(o.cost);
+      referrals.push_back(o.referral_conversions);
+      overruled.push_back(run.jury_overruled[c] ? 1.0 : 0.0);
+      winner.push_back(run.vote_winner[c] < 0 ? not_available
+                                              : static_cast<double>(run.vote_winner[c]));
+    }
+    json entry{{"campaign", s.campaigns[c].name},
+               {"type", to_string(s.campaigns[c].type)},
+               {"invitations", estimate_json(summarize(invited))},
+               {"participations", estimate_json(summarize(participations))},
+               {"unique_participants", estimate_json(summarize(unique))},
+               {"reach_share", estimate_json(summarize(reach))},
+               {"amplification", estimate_json(summarize(amplification))},
+               {"cost", estimate_json(summarize(cost))},
+               {"referral_conversions", estimate_json(summarize(referrals))}};
+    if (s.campaigns[c].type == campaign_type::vote) entry["winning_option_by_replication"] = winner;
+    if (s.campaigns[c].type == campaign_type::co_creation_contest)
+      entry["jury_overruled_share"] = summarize(overruled).mean;
+    campaigns.push_back(entry);
+  }
+  doc["campaigns"] = campaigns;
+
   json word_of_mouth;
   word_of_mouth["origins"] = origins;
   word_of_mouth["network_edges"] = r.runs.empty() ? std::uint64_t{0} : r.runs.front().network_edges;
@@ -325,6 +358,76 @@ std::string reach_table(const replicated_result& r) {
   }
   if (out.back() == ',') out.pop_back();
   return out + "\n";
+}
+
+campaign_outcome campaign_outcome_of(const run_result& run, std::size_t c) {
+  campaign_outcome o;
+  const std::size_t campaigns = run.campaign_names.size();
+  for (std::uint32_t t = 0; t < run.steps; ++t) {
+    const auto& ct = run.campaign_series[t * campaigns + c];
+    o.invited += static_cast<double>(ct.invited);
+    o.participations += static_cast<double>(ct.participants);
+    o.cost += ct.cost;
+    o.referral_conversions += static_cast<double>(ct.referral_conversions);
+  }
+  o.unique_participants = static_cast<double>(run.campaign_unique_participants[c]);
+  const std::size_t origins = run.origin_names.size();
+  const std::size_t origin = origins - campaigns + c;  // campaigns are the last origins
+  for (std::uint32_t t = 0; t < run.steps; ++t)
+    o.reached += static_cast<double>(run.origin_series[t * origins + origin]);
+  const double population = run.summary.empty() ? 0 : run.summary.back().population;
+  o.reach_share = population > 0 ? o.reached / population : not_available;
+  o.amplification = o.unique_participants > 0 ? o.reached / o.unique_participants : not_available;
+  return o;
+}
+
+std::string campaigns_csv(const replicated_result& r) {
+  std::string out =
+      "replication,step,campaign,invited,participants,new_participants,observers,acted_on,ignored,"
+      "stories_positive,"
+      "stories_negative,referral_conversions,cost\n";
+  for (const auto& run : r.runs) {
+    const std::size_t count = run.campaign_names.size();
+    for (std::uint32_t t = 1; t <= run.steps; ++t)
+      for (std::size_t c = 0; c < count; ++c) {
+        const auto& ct = run.campaign_series[(t - 1) * count + c];
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", run.replication, t,
+                           run.campaign_names[c], ct.invited, ct.participants, ct.new_participants,
+                           ct.observers, ct.acted_on, ct.ignored, ct.stories_positive,
+                           ct.stories_negative, ct.referral_conversions, csv_number(ct.cost));
+      }
+  }
+  return out;
+}
+
+std::string campaign_table(const scenario& s, const replicated_result& r) {
+  if (r.runs.empty() || s.campaigns.empty()) return {};
+  const bool intervals = r.runs.size() > 1;
+  auto cell = [&](std::vector<double> values, int decimals, double scale, const char* suffix) {
+    const auto e = summarize(values);
+    if (std::isnan(e.mean)) return std::string("-");
+    std::string text = fmt::format("{:.{}f}{}", e.mean * scale, decimals, suffix);
+    if (intervals && !std::isnan(e.ci_high))
+      text += fmt::format(" ±{:.{}f}", (e.ci_high - e.mean) * scale, decimals);
+    return text;
+  };
+  std::string out = fmt::format("{:<22} {:<20} {:>16} {:>16} {:>14} {:>16}\n", "campaign", "type",
+                                "participants", "WOM reach", "amplification", "cost");
+  for (std::size_t c = 0; c < s.campaigns.size(); ++c) {
+    std::vector<double> participants, reach, amplification, cost;
+    for (const auto& run : r.runs) {
+      const auto o = campaign_outcome_of(run, c);
+      participants.push_back(o.unique_participants);
+      reach.push_back(o.reach_share);
+      amplification.push_back(o.amplification);
+      cost.push_back(o.cost);
+    }
+    out +=
+        fmt::format("{:<22} {:<20} {:>16} {:>16} {:>14} {:>16}\n", s.campaigns[c].name,
+                    to_string(s.campaigns[c].type), cell(participants, 0, 1, ""),
+                    cell(reach, 1, 100, "%"), cell(amplification, 1, 1, ""), cell(cost, 0, 1, ""));
+  }
+  return out;
 }
 
 nlohmann::json manifest_json(const scenario& s, const run_info& info,

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "cesim/config/parameters.hpp"
+#include "cesim/mechanisms/campaign_types.hpp"
 #include "cesim/rng/philox.hpp"
 #include "cesim/util/sha256.hpp"
 #include "reader.hpp"
@@ -204,14 +205,17 @@ class scenario_reader {
     read_touchpoints(top);
     read_network(top);
     read_word_of_mouth(top);
+    read_campaign_response(top);
     read_experience(top);
     read_market(top);
     read_loyalty(top);
     read_review(top);
+    top.allow({"campaigns"});  // read once segments and channels are known
     top.finish();
     resolve_personas();
     allocate_segment_counts(top);
     check_network_mixing(top);
+    read_campaigns(top);
     diag_.throw_if_any();
     return std::move(s_);
   }
@@ -782,6 +786,275 @@ class scenario_reader {
                                 s_.segments[a].name, total));
     }
     (void)top;
+  }
+
+  void read_campaign_response(map_reader& top) {
+    map_reader m(ctx_, top.get("campaign_response"), "campaign_response", "campaign_response",
+                 top.mark());
+    auto& r = s_.campaign_response;
+    map_reader p(ctx_, m.get("participation"), m.path_of("participation"),
+                 m.prefix_of("participation"), m.mark());
+    r.base = p.number("base");
+    r.propensity = p.number("propensity");
+    r.loyalty = p.number("loyalty");
+    r.incentive = p.number("incentive");
+    r.effort = p.number("effort");
+    p.finish();
+    map_reader acted(ctx_, m.get("acted"), m.path_of("acted"), m.prefix_of("acted"), m.mark());
+    r.acted_trust = acted.number("trust");
+    r.acted_satisfaction = acted.number("satisfaction");
+    acted.finish();
+    map_reader ignored(ctx_, m.get("ignored"), m.path_of("ignored"), m.prefix_of("ignored"),
+                       m.mark());
+    r.ignored_trust = ignored.number("trust");
+    r.ignored_satisfaction = ignored.number("satisfaction");
+    ignored.finish();
+    map_reader observer(ctx_, m.get("observer"), m.path_of("observer"), m.prefix_of("observer"),
+                        m.mark());
+    r.observer_gain = observer.number("gain");
+    r.observer_identification = observer.number("identification");
+    observer.finish();
+    m.finish();
+  }
+
+  /// Needs segments and channels, so runs after them. Adds the featured products of contests
+  /// as touchpoints.
+  void read_campaigns(map_reader& top) {
+    const ynode* list = top.get("campaigns");
+    if (list == nullptr || list->is_null()) return;
+    if (!list->is_sequence()) {
+      top.error("campaigns",
+                fmt::format("must be a list of campaigns, got a {}", list->type_name()));
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& tp : s_.touchpoints) names.insert(tp.name);
+    for (std::size_t k = 0; k < list->items().size(); ++k) {
+      const ynode& node = list->items()[k];
+      map_reader m(ctx_, &node, fmt::format("campaigns[{}]", k), "campaigns[]", node.mark());
+      if (!m.present()) continue;
+      campaign c;
+      c.where = node.mark();
+      if (auto n = m.required_text("name")) {
+        c.name = *n;
+        check_name(m, "name", c.name, "campaign");
+        if (!names.insert(c.name).second)
+          m.error("name", fmt::format("'{}' is already the name of a touchpoint or campaign (names "
+                                      "identify word-of-mouth origins)",
+                                      c.name));
+        c.stream_tag = rng::name_tag(c.name.data(), c.name.size());
+      }
+      c.description = m.text("description");
+      std::vector<std::pair<std::string_view, campaign_type>> type_names;
+      c.type = m.choice<campaign_type>("type",
+                                       {{"survey", campaign_type::survey},
+                                        {"vote", campaign_type::vote},
+                                        {"feedback_system", campaign_type::feedback_system},
+                                        {"company_blog", campaign_type::company_blog},
+                                        {"innovation_workshop", campaign_type::innovation_workshop},
+                                        {"co_creation_contest", campaign_type::co_creation_contest},
+                                        {"crowdsourcing", campaign_type::crowdsourcing},
+                                        {"influencer_program", campaign_type::influencer_program},
+                                        {"referral_program", campaign_type::referral_program}},
+                                       campaign_type::survey, true);
+      const auto& d = campaign_info(c.type).defaults;
+      c.channel = read_channel(m, "channel");
+      c.start = static_cast<std::uint32_t>(m.number("start"));
+      c.end = static_cast<std::uint32_t>(m.number("end"));
+      if (const ynode* end = m.get("end");
+          c.type == campaign_type::survey && (end == nullptr || end->is_null()))
+        c.end = c.start;
+      if (c.end != 0 && c.end < c.start)
+        m.error("end", fmt::format("must not be before start ({}), got {}", c.start, c.end));
+      auto typed = [&](std::string_view key, double fallback) {
+        return m.maybe_number(key).value_or(scale_default(key, fallback));
+      };
+      c.interval = static_cast<std::uint32_t>(typed("interval", d.interval));
+      c.invite_reach = typed("invite_reach", d.invite_reach);
+      c.effort = typed("effort", d.effort);
+      c.incentive = typed("incentive", d.incentive);
+      c.capacity = static_cast<std::uint64_t>(typed("capacity", static_cast<double>(d.capacity)));
+      c.responsiveness = typed("responsiveness", d.responsiveness);
+      c.visibility = typed("visibility", d.visibility);
+      c.share_probability = typed("share_probability", d.share_probability);
+      c.gain = typed("gain", d.gain);
+      read_target(m, c);
+      map_reader costs(ctx_, m.get("costs"), m.path_of("costs"), m.prefix_of("costs"), m.mark());
+      c.cost_fixed = costs.number("fixed");
+      c.cost_per_invitation = costs.number("per_invitation");
+      c.cost_per_participant = costs.number("per_participant");
+      costs.finish();
+      // Type-specific keys are only accepted where they mean something.
+      auto only = [&](std::string_view key, campaign_type type) {
+        if (c.type != type && m.get(key) != nullptr)
+          m.error(key, fmt::format("is a setting of {} campaigns, not of {}", to_string(type),
+                                   to_string(c.type)));
+      };
+      only("options", campaign_type::vote);
+      c.options = static_cast<std::uint32_t>(m.number("options"));
+      if (c.type != campaign_type::vote && c.type != campaign_type::co_creation_contest &&
+          m.get("losing_gain_factor") != nullptr)
+        m.error("losing_gain_factor", "is a setting of vote and co_creation_contest campaigns");
+      c.losing_gain_factor = m.number("losing_gain_factor");
+      only("entry_share", campaign_type::co_creation_contest);
+      c.entry_share = m.number("entry_share");
+      only("jury_agreement", campaign_type::co_creation_contest);
+      c.jury_agreement = m.number("jury_agreement");
+      only("feature", campaign_type::co_creation_contest);
+      read_feature(m, c);
+      only("credibility", campaign_type::influencer_program);
+      c.credibility = m.number("credibility");
+      only("sponsored_talk", campaign_type::influencer_program);
+      c.sponsored_talk = m.number("sponsored_talk");
+      only("reward_per_referral", campaign_type::referral_program);
+      c.reward_per_referral = m.number("reward_per_referral");
+      // Types with a result need to close before the run ends, or the result is never announced.
+      if (c.type == campaign_type::co_creation_contest || c.type == campaign_type::vote ||
+          c.type == campaign_type::crowdsourcing) {
+        if (c.end == 0)
+          m.error("end",
+                  fmt::format(
+                      "a {} needs an end: the step it closes, after which its result is announced",
+                      to_string(c.type)));
+        else if (c.end >= s_.time.horizon)
+          m.error("end",
+                  fmt::format(
+                      "closes at step {} but the run ends at step {}: the result would never be "
+                      "announced; close earlier or lengthen time.horizon",
+                      c.end, s_.time.horizon));
+      }
+      m.finish();
+      s_.campaigns.push_back(std::move(c));
+    }
+    if (s_.campaigns.size() + s_.touchpoints.size() + 2 > 65535)
+      top.error("campaigns", "too many campaigns and touchpoints");
+  }
+
+  /// Per-week defaults of the type table are scaled like values written in the file.
+  double scale_default(std::string_view key, double value) const {
+    const auto& spec = param(fmt::format("campaigns[].{}", key));
+    return detail::scale_to_step(value, spec.scaling, ctx_.weeks_per_step);
+  }
+
+  std::size_t read_channel(map_reader& m, std::string_view key) {
+    auto channel = m.required_text(key);
+    if (!channel) return 0;
+    const auto it = std::find(s_.channels.begin(), s_.channels.end(), *channel);
+    if (it == s_.channels.end()) {
+      m.error(key, fmt::format("unknown channel '{}'{}", *channel,
+                               detail::suggestion(*channel, s_.channels)));
+      return 0;
+    }
+    return static_cast<std::size_t>(it - s_.channels.begin());
+  }
+
+  void read_target(map_reader& m, campaign& c) {
+    map_reader t(ctx_, m.get("target"), m.path_of("target"), m.prefix_of("target"), m.mark());
+    c.target.segments.assign(s_.segments.size(), true);
+    if (const ynode* segs = t.get("segments"); segs != nullptr && !segs->is_null()) {
+      c.target.segments.assign(s_.segments.size(), false);
+      if (!segs->is_sequence())
+        t.error("segments", "must be a list of segment names");
+      else
+        for (const auto& item : segs->items()) {
+          const auto it = std::find_if(
+              s_.segments.begin(), s_.segments.end(),
+              [&](const segment& seg) { return item.is_scalar() && seg.name == item.text(); });
+          if (it == s_.segments.end()) {
+            std::vector<std::string> known;
+            for (const auto& seg : s_.segments) known.push_back(seg.name);
+            diag_.error(item.mark(), t.path_of("segments"),
+                        fmt::format("unknown segment '{}'{}", item.to_flow(),
+                                    detail::suggestion(item.to_flow(), known)));
+            continue;
+          }
+          c.target.segments[static_cast<std::size_t>(it - s_.segments.begin())] = true;
+        }
+    }
+    // By default customers are invited; influencer programmes recruit among everyone.
+    const bool everyone = c.type == campaign_type::influencer_program;
+    c.target.statuses = static_cast<std::uint8_t>(
+        everyone ? 0x0fu : 1u << static_cast<unsigned>(customer_status_index("customer")));
+    if (const ynode* st = t.get("status"); st != nullptr && !st->is_null()) {
+      c.target.statuses = 0;
+      const std::vector<std::string> known{"unaware", "aware", "customer", "lapsed"};
+      if (!st->is_sequence())
+        t.error("status", "must be a list of statuses: unaware, aware, customer, lapsed");
+      else
+        for (const auto& item : st->items()) {
+          const int index = item.is_scalar() ? customer_status_index(item.text()) : -1;
+          if (index < 0) {
+            diag_.error(item.mark(), t.path_of("status"),
+                        fmt::format("unknown status '{}'{}", item.to_flow(),
+                                    detail::suggestion(item.to_flow(), known)));
+            continue;
+          }
+          c.target.statuses =
+              static_cast<std::uint8_t>(c.target.statuses | (1u << static_cast<unsigned>(index)));
+        }
+    }
+    c.target.min_loyalty = t.number("min_loyalty");
+    t.finish();
+  }
+
+  static int customer_status_index(const std::string& name) {
+    if (name == "unaware") return 0;
+    if (name == "aware") return 1;
+    if (name == "customer") return 2;
+    if (name == "lapsed") return 3;
+    return -1;
+  }
+
+  void read_feature(map_reader& m, campaign& c) {
+    map_reader f(ctx_, m.get("feature"), m.path_of("feature"), m.prefix_of("feature"), m.mark());
+    auto& ft = c.feature;
+    ft.steps = c.type == campaign_type::co_creation_contest
+                   ? static_cast<std::uint32_t>(f.number("steps"))
+                   : 0;
+    ft.reach = f.number("reach");
+    ft.weight = f.number("weight");
+    ft.publicity = f.number("publicity");
+    ft.channel = f.get("channel") != nullptr ? read_channel(f, "channel") : c.channel;
+    map_reader q(ctx_, f.get("quality"), f.path_of("quality"), f.prefix_of("quality"), f.mark());
+    ft.quality_mean = q.number("mean");
+    ft.quality_sd = q.number("sd");
+    q.finish();
+    f.finish();
+    if (c.type != campaign_type::co_creation_contest || ft.steps == 0 || c.end == 0) return;
+    for (const auto& suffix : {"_winner", "_launch"})
+      for (const auto& tp : s_.touchpoints)
+        if (tp.name == c.name + suffix)
+          m.error(
+              "name",
+              fmt::format("the contest's winner becomes the touchpoint '{}', which already exists",
+                          tp.name));
+    // The winner on sale is a touchpoint for customers buying in the feature window, and its
+    // launch publicity one for everyone else: the touchpoint machinery does the rest.
+    const std::uint32_t first = c.end + 1;
+    const std::uint32_t last = c.end + ft.steps;
+    touchpoint sale;
+    sale.name = c.name + "_winner";
+    sale.description = "the winning design on sale";
+    sale.where = c.where;
+    sale.kind = touchpoint_kind::direct;
+    sale.phase = purchase_phase::purchase;
+    sale.channel = ft.channel;
+    sale.reach = ft.reach;
+    sale.quality_mean = ft.quality_mean;
+    sale.quality_sd = ft.quality_sd;
+    sale.weight = ft.weight;
+    sale.start = first;
+    sale.end = last;
+    sale.stream_tag = rng::name_tag(sale.name.data(), sale.name.size());
+    touchpoint launch = sale;
+    launch.name = c.name + "_launch";
+    launch.description = "launch publicity for the winning design";
+    launch.kind = touchpoint_kind::indirect;
+    launch.phase = purchase_phase::pre_purchase;
+    launch.reach = ft.publicity;
+    launch.stream_tag = rng::name_tag(launch.name.data(), launch.name.size());
+    s_.touchpoints.push_back(std::move(sale));
+    s_.touchpoints.push_back(std::move(launch));
   }
 
   void read_word_of_mouth(map_reader& top) {

@@ -20,6 +20,17 @@ compiled_model::compiled_model(const scenario& s)
   }
   origin_names = {"organic", "churn"};
   for (const auto& tp : s.touchpoints) origin_names.push_back(tp.name);
+  referral_campaign.assign(origin_names.size(), 0);
+  for (std::size_t c = 0; c < s.campaigns.size(); ++c) {
+    origin_names.push_back(s.campaigns[c].name);
+    referral_campaign.push_back(s.campaigns[c].type == campaign_type::referral_program
+                                    ? static_cast<std::uint16_t>(c + 1)
+                                    : 0);
+  }
+  channels = s.channels.size();
+  for (const auto& p : s.personas)
+    for (std::size_t ch = 0; ch < channels; ++ch)
+      affinity.push_back(static_cast<float>(p.channel_affinity[ch]));
   hop_slots = std::size_t{s.word_of_mouth.max_hops} + 1;
   for (const auto& seg : s.segments)
     baselines.push_back(segment_baseline{static_cast<float>(seg.initial_satisfaction.mean()),

@@ -46,6 +46,13 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
         st.loyalty[i] = v.model.baselines[segment].loyalty;
         ++seg_tally.new_customers;
         if (referred) ++seg_tally.new_referred;
+        if (v.referred_by[i] != 0) {
+          // The referrer's reward is paid when the referred prospect converts.
+          auto& ct = tally.campaigns[v.referred_by[i] - 1u];
+          ++ct.referral_conversions;
+          ct.cost += v.model.sc->campaigns[v.referred_by[i] - 1u].reward_per_referral;
+          v.referred_by[i] = 0;  // one reward per referral; the referred flag stays (lower churn)
+        }
         if (status == customer_status::lapsed) ++seg_tally.win_backs;
       }
     } else if (status == customer_status::customer) {

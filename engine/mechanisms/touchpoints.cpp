@@ -7,12 +7,12 @@
 namespace cesim::mechanisms {
 
 void start_story(const step_view& v, std::uint32_t agent, std::int8_t valence, std::uint16_t from,
-                 double impact) {
+                 double impact, float strength) {
   // The teller counts as touched by the story's origin: they are not "reached" by it later, and
   // do not pass it on again (one-shot retelling).
   v.reach.touch(from, agent);
   v.reach.touch_any(agent);
-  v.outbox.record(agent, valence, from, 0, 1.0f, static_cast<float>(1.0 + std::fabs(impact)));
+  v.outbox.record(agent, valence, from, 0, strength, static_cast<float>(1.0 + std::fabs(impact)));
 }
 
 void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally) {

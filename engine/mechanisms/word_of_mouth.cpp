@@ -46,6 +46,12 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
       const double weight = valence < 0 ? w.negativity_weight : 1.0;
       h.effect += valence * strength * weight;
       (valence > 0 ? h.positive : h.negative) = true;
+      // A referral heard by a prospect makes it a referred prospect of that programme.
+      if (valence > 0 && v.model.referral_campaign[from] != 0 &&
+          st.status[j] != customer_status::customer && v.referred_by[j] == 0) {
+        v.referred_by[j] = v.model.referral_campaign[from];
+        st.flags[j] |= agent_flag::referred;
+      }
       if (!v.reach.touch(from, j)) return;  // this origin's story reached j before: no news
       ++tally.origin_reached[from];
       ++tally.hops[from * hop_slots + std::min<std::size_t>(hop, hop_slots - 1)];

@@ -44,6 +44,25 @@ void touchpoint_tally::add(const touchpoint_tally& o) {
   cost += o.cost;
 }
 
+void campaign_tally::add(const campaign_tally& o) {
+  invited += o.invited;
+  participants += o.participants;
+  new_participants += o.new_participants;
+  observers += o.observers;
+  acted_on += o.acted_on;
+  ignored += o.ignored;
+  stories_positive += o.stories_positive;
+  stories_negative += o.stories_negative;
+  referral_conversions += o.referral_conversions;
+  cost += o.cost;
+  if (votes.size() < o.votes.size()) votes.resize(o.votes.size(), 0);
+  for (std::size_t k = 0; k < o.votes.size(); ++k) votes[k] += o.votes[k];
+  if (participants_by_segment.size() < o.participants_by_segment.size())
+    participants_by_segment.resize(o.participants_by_segment.size(), 0);
+  for (std::size_t k = 0; k < o.participants_by_segment.size(); ++k)
+    participants_by_segment[k] += o.participants_by_segment[k];
+}
+
 segment_tally run_result::total_at(std::uint32_t step) const {
   segment_tally total;
   for (std::size_t s = 0; s < segment_names.size(); ++s) total.add(at(step, s));

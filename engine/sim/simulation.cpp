@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
 
+#include "cesim/mechanisms/campaigns.hpp"
 #include "cesim/mechanisms/context.hpp"
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/market.hpp"
@@ -32,6 +34,8 @@ struct simulation::impl {
   reach_tracker reach;
   std::vector<std::uint64_t> tellers;  ///< bit per customer: has a story in the inbox
   std::vector<std::uint8_t> heard;
+  std::vector<std::uint16_t> referred_by;
+  std::unique_ptr<campaign_engine> campaigns;
   std::vector<std::uint64_t> hop_totals;
   std::vector<block_tally> partials;
   std::uint32_t step = 0;
@@ -49,6 +53,9 @@ struct simulation::impl {
     inbox.resize(people.size);
     reach.reset(model.origin_names.size(), people.size);
     heard.assign(people.size, 0);
+    referred_by.assign(people.size, 0);
+    campaigns = std::make_unique<campaign_engine>(sc, model, people.size);
+    for (const auto& c : sc.campaigns) result.campaign_names.push_back(c.name);
     tellers.assign((std::size_t{people.size} + 63) / 64, 0);
     hop_totals.assign(model.origin_names.size() * model.hop_slots, 0);
     partials.resize(block_count(people.size));
@@ -70,8 +77,8 @@ struct simulation::impl {
   }
 
   step_view view() {
-    return step_view{model,   people, state, outbox, inbox, tellers,
-                     network, reach,  heard, key,    step,  public_rating};
+    return step_view{model, people, state,       outbox, inbox, tellers,      network,
+                     reach, heard,  referred_by, key,    step,  public_rating};
   }
 
   /// Before anyone has rated, the public rating is the mean satisfaction of the first customers.
@@ -92,6 +99,7 @@ struct simulation::impl {
     reset(tally);
     outbox.clear(range);
     mechanisms::apply_touchpoints(v, range, tally);
+    campaigns->apply(v, range, tally);
     mechanisms::deliver_word_of_mouth(v, range, tally);
     mechanisms::apply_market(v, range, tally);
     mechanisms::apply_loyalty(v, range);
@@ -115,12 +123,14 @@ struct simulation::impl {
 
   void reset(block_tally& tally) const {
     tally.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
+    if (campaigns) campaigns->reset_tallies(tally);
   }
 
   void advance() {
     if (step >= sc.time.horizon) throw std::logic_error("simulation already reached its horizon");
     ++step;
     const step_view v = view();
+    campaigns->prepare_step(v, network);
     for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });
     combine();
     std::swap(inbox, outbox);
@@ -134,6 +144,8 @@ struct simulation::impl {
     std::vector<segment_tally> segments(model.segments);
     std::vector<touchpoint_tally> touchpoints(model.touchpoints);
     std::vector<std::uint64_t> reached(model.origin_names.size(), 0);
+    std::vector<campaign_tally> campaign_totals;
+    campaigns->reset_tally_vector(campaign_totals);
     std::uint64_t ratings = 0;
     double rating_sum = 0;
     for (const auto& p : partials) {
@@ -141,8 +153,13 @@ struct simulation::impl {
       for (std::size_t k = 0; k < touchpoints.size(); ++k) touchpoints[k].add(p.touchpoints[k]);
       for (std::size_t o = 0; o < reached.size(); ++o) reached[o] += p.origin_reached[o];
       for (std::size_t h = 0; h < hop_totals.size(); ++h) hop_totals[h] += p.hops[h];
+      for (std::size_t c = 0; c < campaign_totals.size(); ++c)
+        campaign_totals[c].add(p.campaigns[c]);
     }
     result.origin_series.insert(result.origin_series.end(), reached.begin(), reached.end());
+    campaigns->finish_step(step, campaign_totals, key);
+    result.campaign_series.insert(result.campaign_series.end(), campaign_totals.begin(),
+                                  campaign_totals.end());
     for (const auto& s : segments) {
       ratings += s.ratings;
       rating_sum += s.rating_sum;
@@ -260,6 +277,15 @@ struct simulation::impl {
         clv_all);
     result.summary = std::move(out);
     result.hop_histogram = hop_totals;
+    for (std::size_t c = 0; c < campaigns->campaigns(); ++c) {
+      const auto& rt = campaigns->runtime(c);
+      std::uint64_t unique = 0;
+      for (auto word : rt.participated) unique += static_cast<std::uint64_t>(std::popcount(word));
+      for (auto word : rt.recruited) unique += static_cast<std::uint64_t>(std::popcount(word));
+      result.campaign_unique_participants.push_back(unique);
+      result.vote_winner.push_back(rt.winner);
+      result.jury_overruled.push_back(rt.jury_overruled);
+    }
   }
 };
 
@@ -280,6 +306,30 @@ run_result simulation::run() {
   impl_->result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->started).count();
   return std::move(impl_->result);
+}
+
+const population& simulation::people() const {
+  return impl_->people;
+}
+const agent_state& simulation::state() const {
+  return impl_->state;
+}
+const social_network& simulation::network() const {
+  return impl_->network;
+}
+std::uint8_t simulation::campaign_choice(std::size_t c, std::uint32_t i) const {
+  const auto& rt = impl_->campaigns->runtime(c);
+  return rt.choice.empty() ? 0 : rt.choice[i];
+}
+int simulation::vote_winner(std::size_t c) const {
+  return impl_->campaigns->runtime(c).winner;
+}
+bool simulation::recruited(std::size_t c, std::uint32_t i) const {
+  const auto& rt = impl_->campaigns->runtime(c);
+  return rt.has(rt.recruited, i);
+}
+std::uint16_t simulation::referred_by(std::uint32_t i) const {
+  return impl_->referred_by[i];
 }
 
 run_result run_replication(const scenario& s, const run_options& options) {

@@ -42,7 +42,7 @@ network: {}
 
 }  // namespace
 
-TEST_CASE("Erdos-Renyi: Poisson degrees with the configured mean", "[network]") {
+TEST_CASE("Erdos-Renyi: Poisson degrees with the configured mean", "[network][heavy]") {
   test::temp_dir dir;
   const auto b = build(dir, 200000, "{type: erdos_renyi, mean_degree: 10}");
   const auto stats = describe_network(b.net);
@@ -71,7 +71,7 @@ TEST_CASE("Watts-Strogatz at zero rewiring has clustering 3(k-2)/(4(k-1))", "[ne
   CHECK(rewired.clustering == Approx(2.0 / 3 * std::pow(0.9, 3)).epsilon(0.05));
 }
 
-TEST_CASE("Barabasi-Albert: degree tail with exponent close to 3", "[network]") {
+TEST_CASE("Barabasi-Albert: degree tail with exponent close to 3", "[network][heavy]") {
   test::temp_dir dir;
   const auto b = build(dir, 200000, "{type: barabasi_albert, mean_degree: 10}");
   const auto stats = describe_network(b.net);
@@ -92,7 +92,7 @@ TEST_CASE("Barabasi-Albert: degree tail with exponent close to 3", "[network]") 
   CHECK(stats.max_degree > 500);  // hubs exist
 }
 
-TEST_CASE("block model: ties stay within segments as configured", "[network]") {
+TEST_CASE("block model: ties stay within segments as configured", "[network][heavy]") {
   test::temp_dir dir;
   const std::string two_segments =
       "  - {name: a, share: 0.5, personas: plain}\n  - {name: b, share: 0.5, personas: plain}";
@@ -120,7 +120,7 @@ TEST_CASE("block model: ties stay within segments as configured", "[network]") {
   CHECK(describe_network(tied.net).strong_tie_share == Approx(0.8).margin(0.01));
 }
 
-TEST_CASE("influencer personas get more contacts", "[network]") {
+TEST_CASE("influencer personas get more contacts", "[network][heavy]") {
   test::temp_dir dir;
   const auto b = build(dir, 100000, "{type: erdos_renyi, mean_degree: 10}",
                        "  - {name: all, share: 1, personas: {plain: 0.9, hub: 0.1}}");

@@ -110,7 +110,7 @@ double cascade_share(const run_result& r) {
 }  // namespace
 
 TEST_CASE("Bass diffusion: adopter share follows the discrete recurrence within 0.01",
-          "[wom][bass]") {
+          "[wom][bass][heavy]") {
   // Sultan, Farley & Lehmann 1990: p = 0.03, q = 0.38 per year; here per step of a month.
   check_bass(0.03 / 12, 0.38 / 12, 180);
   // A second pair: little innovation, strong imitation.
@@ -118,7 +118,7 @@ TEST_CASE("Bass diffusion: adopter share follows the discrete recurrence within 
 }
 
 TEST_CASE("one-shot cascades on Erdos-Renyi graphs reach s = 1 - (1 - rho) exp(-c T s)",
-          "[wom][percolation]") {
+          "[wom][percolation][heavy]") {
   struct case_t {
     double c, transmission, rho;
   };
@@ -137,7 +137,8 @@ TEST_CASE("one-shot cascades on Erdos-Renyi graphs reach s = 1 - (1 - rho) exp(-
   }
 }
 
-TEST_CASE("at equal rates disappointment spreads further than delight", "[wom][directions]") {
+TEST_CASE("at equal rates disappointment spreads further than delight",
+          "[wom][directions][heavy]") {
   test::temp_dir dir;
   const std::string network = "{type: watts_strogatz, mean_degree: 10, rewiring: 0.1}";
   // Expectation 0.5: quality 1 delights (d = +0.5), quality 0 disappoints (d = -0.5); with
@@ -154,7 +155,8 @@ TEST_CASE("at equal rates disappointment spreads further than delight", "[wom][d
   CHECK(bad_share > 1.5 * good_share);
 }
 
-TEST_CASE("weak ties widen reach far beyond their share of transmission", "[wom][directions]") {
+TEST_CASE("weak ties widen reach far beyond their share of transmission",
+          "[wom][directions][heavy]") {
   // Goldenberg, Libai & Muller 2001: on a clustered small world, strong ties are the ring-lattice
   // neighbours and weak ties the rewired shortcuts across it (10 % of ties, strength 0.3).
   test::temp_dir dir;

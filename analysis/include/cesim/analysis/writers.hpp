@@ -35,6 +35,23 @@ std::string touchpoints_csv(const replicated_result& r);
 std::string word_of_mouth_csv(const replicated_result& r);
 /// One line per origin: share of customers reached, with its interval.
 std::string reach_table(const replicated_result& r);
+/// One row per replication x step x campaign: invitations, participants, observers, stories, cost.
+std::string campaigns_csv(const replicated_result& r);
+/// Per campaign: participants, attributed word-of-mouth reach, amplification, cost.
+std::string campaign_table(const scenario& s, const replicated_result& r);
+
+/// Horizon figures of one campaign in one replication.
+struct campaign_outcome {
+  double invited = 0;
+  double participations = 0;  ///< participant-steps
+  double unique_participants = 0;
+  double reached = 0;  ///< customers first reached by its stories
+  double reach_share = 0;
+  double amplification = 0;  ///< reached / unique participants
+  double cost = 0;
+  double referral_conversions = 0;
+};
+campaign_outcome campaign_outcome_of(const run_result& run, std::size_t campaign);
 nlohmann::json manifest_json(const scenario& s, const run_info& info,
                              const std::vector<std::string>& outputs);
 

@@ -187,6 +187,90 @@ struct network_config {
   edge_list_options edge_list;
 };
 
+/// The nine participation instruments. Each has its defaults and its distinctive rule in
+/// engine/mechanisms/campaign_types.cpp.
+enum class campaign_type : std::uint8_t {
+  survey,
+  vote,
+  feedback_system,
+  company_blog,
+  innovation_workshop,
+  co_creation_contest,
+  crowdsourcing,
+  influencer_program,
+  referral_program,
+};
+inline constexpr std::size_t campaign_type_count = 9;
+
+/// Who may be invited: segments (empty = all), statuses (bits of 1 << customer_status), loyalty.
+struct campaign_target {
+  std::vector<bool> segments;
+  std::uint8_t statuses = 0;
+  double min_loyalty = 0;
+};
+
+/// The winning design of a co-creation contest, sold as a temporary touchpoint.
+struct featured_product {
+  std::uint32_t steps = 0;  ///< feature window after the contest closes (0: no feature)
+  std::size_t channel = 0;
+  double reach = 0;  ///< per step
+  double quality_mean = 0;
+  double quality_sd = 0;
+  double weight = 1;
+  double publicity = 0;  ///< per step: non-customers who see the launch become aware
+};
+
+struct campaign {
+  std::string name;
+  std::string description;
+  source_mark where;
+  campaign_type type = campaign_type::survey;
+  std::size_t channel = 0;
+  std::uint32_t start = 1;
+  std::uint32_t end = 0;  ///< last active step (0: the horizon)
+  std::uint32_t interval =
+      0;  ///< scheduled events: active every `interval` steps from start (0: every step)
+  campaign_target target;
+  double invite_reach = 0;  ///< per step: a targeted customer is invited (times channel affinity)
+  double effort = 0;
+  double incentive = 0;
+  std::uint64_t capacity = 0;  ///< participants per active step (0: no limit)
+  double responsiveness = 0;   ///< the firm visibly acts on a participant's input
+  double visibility = 0;       ///< per step: a non-participant sees the campaign (times affinity)
+  double share_probability = 0;
+  double gain = 0;  ///< empowerment gain of a participant: E <- E + gain (1 - E)
+  double cost_fixed = 0;
+  double cost_per_invitation = 0;
+  double cost_per_participant = 0;
+  // Type-specific; unused ones stay at their defaults.
+  std::uint32_t options = 0;       ///< vote: options to choose from
+  double losing_gain_factor = 0;   ///< vote: gain of voters whose option lost, as a share
+  double entry_share = 0;          ///< contest: share of participants who enter a design
+  double jury_agreement = 1;       ///< contest: chance the jury picks the community's favourite
+  featured_product feature;        ///< contest: the winner on sale
+  double credibility = 1;          ///< influencer: weight of sponsored stories
+  double sponsored_talk = 0;       ///< influencer: chance per step a recruit posts about the firm
+  double reward_per_referral = 0;  ///< referral: cost per referred customer who converts
+  std::uint32_t stream_tag = 0;
+};
+
+std::string_view to_string(campaign_type t);
+
+/// How invited customers decide and how participation moves them (global to all campaigns).
+struct campaign_params {
+  double base = 0;
+  double propensity = 0;
+  double loyalty = 0;
+  double incentive = 0;
+  double effort = 0;
+  double acted_trust = 0;
+  double acted_satisfaction = 0;
+  double ignored_trust = 0;
+  double ignored_satisfaction = 0;
+  double observer_gain = 0;
+  double observer_identification = 0;
+};
+
 struct word_of_mouth_params {
   double talk_scale = 0;           ///< hearing: talk_scale * talkativeness(sender) * tie strength
   double forward_probability = 0;  ///< times talkativeness(receiver)
@@ -229,6 +313,8 @@ struct scenario {
   std::vector<persona> personas;
   std::vector<segment> segments;
   std::vector<touchpoint> touchpoints;
+  std::vector<campaign> campaigns;
+  campaign_params campaign_response;
   network_config network;
   word_of_mouth_params word_of_mouth;
   experience_params experience;

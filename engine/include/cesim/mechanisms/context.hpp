@@ -39,8 +39,12 @@ struct compiled_model {
   std::vector<float> exposure_probability;
   std::vector<segment_baseline> baselines;
   bool has_purchase_touchpoints = false;
-  std::vector<std::string> origin_names;  ///< organic, churn, then each touchpoint
-  std::size_t hop_slots = 1;              ///< max_hops + 1
+  std::vector<std::string> origin_names;  ///< organic, churn, each touchpoint, each campaign
+  std::vector<float> affinity;            ///< personas x channels
+  std::size_t channels = 0;
+  /// Per origin: index + 1 of the referral programme whose stories it carries, else 0.
+  std::vector<std::uint16_t> referral_campaign;
+  std::size_t hop_slots = 1;  ///< max_hops + 1
 
   explicit compiled_model(const scenario& s);
 };
@@ -103,6 +107,7 @@ struct block_tally {
   std::vector<touchpoint_tally> touchpoints;
   std::vector<std::uint64_t> origin_reached;  ///< per origin: customers first reached this step
   std::vector<std::uint64_t> hops;            ///< origins x (max_hops + 1): first reaches by hop
+  std::vector<campaign_tally> campaigns;
   void reset(std::size_t segment_count, std::size_t touchpoint_count, std::size_t origin_count,
              std::size_t hop_slots);
 };
@@ -121,6 +126,8 @@ struct step_view {
   const social_network& network;
   reach_tracker& reach;
   std::vector<std::uint8_t>& heard;  ///< bit 1: heard a positive story this step, bit 2: negative
+  std::vector<std::uint16_t>&
+      referred_by;  ///< referral programme index + 1 that referred the customer
   rng::key key;
   std::uint32_t step = 0;
   double public_rating = 0;

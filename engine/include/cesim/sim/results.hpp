@@ -58,6 +58,24 @@ struct touchpoint_tally {
   void add(const touchpoint_tally& o);
 };
 
+/// Counts of one campaign in one step (or block).
+struct campaign_tally {
+  std::uint64_t invited = 0;
+  std::uint64_t participants = 0;
+  std::uint64_t new_participants = 0;  ///< taking part in this campaign for the first time
+  std::uint64_t observers = 0;
+  std::uint64_t acted_on = 0;
+  std::uint64_t ignored = 0;
+  std::uint64_t stories_positive = 0;
+  std::uint64_t stories_negative = 0;
+  std::uint64_t referral_conversions = 0;
+  double cost = 0;
+  std::vector<std::uint64_t> votes;  ///< vote: per option
+  std::vector<std::uint64_t> participants_by_segment;
+
+  void add(const campaign_tally& o);
+};
+
 /// Horizon summary of one segment (or of all).
 struct segment_summary {
   std::string segment;  ///< "total" for all segments
@@ -102,6 +120,12 @@ struct run_result {
   std::vector<std::uint64_t> origin_series;
   /// First reaches by hop (1 = heard from the originator), origins x (max_hops + 1).
   std::vector<std::uint64_t> hop_histogram;
+  /// Campaigns: names and, per step 1..horizon, campaign_series[(step - 1) * campaigns + c].
+  std::vector<std::string> campaign_names;
+  std::vector<campaign_tally> campaign_series;
+  std::vector<std::uint64_t> campaign_unique_participants;
+  std::vector<int> vote_winner;      ///< per campaign, -1 if none
+  std::vector<bool> jury_overruled;  ///< per campaign
   /// Network facts for the manifest and report.
   std::uint64_t network_edges = 0;
   double network_mean_degree = 0;

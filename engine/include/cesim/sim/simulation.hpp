@@ -5,6 +5,8 @@
 #include <memory>
 
 #include "cesim/config/scenario.hpp"
+#include "cesim/network/network.hpp"
+#include "cesim/population/population.hpp"
 #include "cesim/sim/results.hpp"
 
 namespace cesim {
@@ -35,6 +37,16 @@ class simulation {
   [[nodiscard]] std::uint32_t current_step() const;
   /// Runs the remaining steps and returns the result.
   run_result run();
+
+  /// Read-only views for tests and analyses that need individual customers.
+  [[nodiscard]] const population& people() const;
+  [[nodiscard]] const agent_state& state() const;
+  [[nodiscard]] const social_network& network() const;
+  /// Campaign c: vote option + 1 or contest role (1 entrant, 2 voter) of customer i, 0 if none.
+  [[nodiscard]] std::uint8_t campaign_choice(std::size_t c, std::uint32_t i) const;
+  [[nodiscard]] int vote_winner(std::size_t c) const;
+  [[nodiscard]] bool recruited(std::size_t c, std::uint32_t i) const;
+  [[nodiscard]] std::uint16_t referred_by(std::uint32_t i) const;
 
  private:
   struct impl;

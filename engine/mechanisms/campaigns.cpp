@@ -1,0 +1,314 @@
+#include "cesim/mechanisms/campaigns.hpp"
+
+#include <tbb/parallel_sort.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "cesim/mechanisms/campaign_types.hpp"
+#include "cesim/mechanisms/touchpoints.hpp"
+#include "cesim/network/network.hpp"
+#include "cesim/util/math.hpp"
+
+namespace cesim {
+namespace {
+
+void set_bit(std::vector<std::uint64_t>& bits, std::uint32_t i) {
+  bits[i / 64] |= std::uint64_t{1} << (i % 64);
+}
+
+// Per-campaign stream tags within stream::campaign, so each decision has its own numbers.
+constexpr std::uint32_t draw_slots = 8;
+
+}  // namespace
+
+bool campaign_runtime::active(std::uint32_t step) const {
+  const auto& c = *def;
+  if (step < c.start || (c.end != 0 && step > c.end)) return false;
+  return c.interval == 0 || (step - c.start) % c.interval == 0;
+}
+
+campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std::uint32_t agents)
+    : sc_(s), model_(m) {
+  const std::size_t words = (std::size_t{agents} + 63) / 64;
+  for (const auto& seg : s.segments) segment_share_.push_back(seg.share);
+  for (std::size_t c = 0; c < s.campaigns.size(); ++c) {
+    campaign_runtime rt;
+    rt.def = &s.campaigns[c];
+    rt.index = c;
+    rt.origin = static_cast<std::uint16_t>(origin::first_touchpoint + s.touchpoints.size() + c);
+    rt.participated.assign(words, 0);
+    const auto& hooks = campaign_info(rt.def->type).hooks;
+    if (rt.def->type == campaign_type::vote || rt.def->type == campaign_type::co_creation_contest)
+      rt.choice.assign(agents, 0);
+    if (hooks.recruits_by_degree) rt.recruited.assign(words, 0);
+    rt.participants_by_segment.assign(s.segments.size(), 0);
+    rt.votes.assign(rt.def->type == campaign_type::vote ? rt.def->options : 0, 0);
+    rt.close_step = rt.def->end != 0 && rt.def->end < s.time.horizon ? rt.def->end : 0;
+    runtimes_.push_back(std::move(rt));
+  }
+}
+
+bool campaign_engine::is_referral_origin(std::uint16_t o) const {
+  for (const auto& rt : runtimes_)
+    if (rt.origin == o) return campaign_info(rt.def->type).hooks.refers;
+  return false;
+}
+
+void campaign_engine::reset_tallies(block_tally& tally) const {
+  reset_tally_vector(tally.campaigns);
+}
+
+void campaign_engine::reset_tally_vector(std::vector<campaign_tally>& tallies) const {
+  tallies.resize(runtimes_.size());
+  for (std::size_t c = 0; c < runtimes_.size(); ++c) {
+    tallies[c] = campaign_tally{};
+    tallies[c].votes.assign(runtimes_[c].votes.size(), 0);
+    tallies[c].participants_by_segment.assign(segment_share_.size(), 0);
+  }
+}
+
+bool campaign_engine::targeted(const step_view& v, const campaign& c, std::uint32_t i) const {
+  const auto status_bit = 1u << static_cast<unsigned>(v.state.status[i]);
+  if ((c.target.statuses & status_bit) == 0) return false;
+  if (!c.target.segments[v.people.segment[i]]) return false;
+  return c.target.min_loyalty <= 0 || v.state.loyalty[i] >= c.target.min_loyalty;
+}
+
+double campaign_engine::participation_probability(const step_view& v, const campaign& c,
+                                                  std::uint32_t i) const {
+  const auto& r = sc_.campaign_response;
+  const double logit = r.base + r.propensity * v.people.trait_values(trait::participation)[i] +
+                       r.loyalty * v.state.loyalty[i] + r.incentive * c.incentive -
+                       r.effort * c.effort;
+  return logistic(logit);
+}
+
+/// Decision draws of customer i for campaign c in a step: invitation, participation, capacity
+/// key, response, type rule, observation, sharing. Fixed slots, so every decision is stable.
+struct decision_draws {
+  double invite, participate, respond, rule, observe, share;
+  std::uint64_t key;
+};
+
+static decision_draws draws_for(const step_view& v, const campaign_runtime& rt, std::uint32_t i) {
+  rng::counter_stream s(v.key, i, v.step, rng::stream::campaign, rt.def->stream_tag);
+  decision_draws d{};
+  d.invite = s.uniform();
+  d.participate = s.uniform();
+  d.key = s.next_u64();
+  d.respond = s.uniform();
+  d.rule = s.uniform();
+  d.observe = s.uniform();
+  d.share = s.uniform();
+  return d;
+}
+
+void campaign_engine::recruit_influencers(const step_view& v, const social_network& net,
+                                          campaign_runtime& rt) {
+  // The best-connected targeted customers, by degree (persona degree weight in a well-mixed
+  // population), ties broken by a random key; each accepts by the participation decision.
+  struct candidate {
+    double degree;
+    std::uint64_t key;
+    std::uint32_t agent;
+  };
+  std::vector<candidate> pool;
+  for (std::uint32_t i = 0; i < v.people.size; ++i) {
+    if (!targeted(v, *rt.def, i)) continue;
+    const auto d = draws_for(v, rt, i);
+    const double degree = net.well_mixed ? sc_.personas[v.people.persona[i]].degree_weight
+                                         : static_cast<double>(net.degree(i));
+    pool.push_back({degree, d.key, i});
+  }
+  tbb::parallel_sort(pool.begin(), pool.end(), [](const candidate& a, const candidate& b) {
+    return a.degree != b.degree ? a.degree > b.degree : a.key < b.key;
+  });
+  std::uint64_t recruited = 0;
+  const std::uint64_t wanted = rt.def->capacity == 0 ? pool.size() : rt.def->capacity;
+  for (const auto& c : pool) {
+    if (recruited >= wanted) break;
+    const auto d = draws_for(v, rt, c.agent);
+    if (d.participate >= participation_probability(v, *rt.def, c.agent)) continue;
+    set_bit(rt.recruited, c.agent);
+    ++recruited;
+  }
+}
+
+void campaign_engine::prepare_step(const step_view& v, const social_network& net) {
+  for (auto& rt : runtimes_) {
+    rt.capacity_key = std::numeric_limits<std::uint64_t>::max();
+    const auto& hooks = campaign_info(rt.def->type).hooks;
+    if (hooks.recruits_by_degree) {
+      if (v.step == rt.def->start) recruit_influencers(v, net, rt);
+      continue;
+    }
+    rt.capacity_binds = false;
+    if (rt.def->capacity == 0 || !rt.active(v.step)) continue;
+    // Capacity binds: the applicants with the smallest keys take part. Collect every applicant's
+    // key (in parallel blocks, then in block order) and find the cut-off.
+    std::vector<std::vector<std::uint64_t>> parts(block_count(v.people.size));
+    auto applies = [&](std::uint32_t i, std::uint64_t& key) {
+      if (!targeted(v, *rt.def, i)) return false;
+      const auto d = draws_for(v, rt, i);
+      key = d.key;
+      return d.invite < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
+             d.participate < participation_probability(v, *rt.def, i);
+    };
+    for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
+      std::uint64_t key = 0;
+      for (std::uint32_t i = range.begin; i < range.end; ++i)
+        if (applies(i, key)) parts[b].push_back(key);
+    });
+    std::vector<std::uint64_t> keys;
+    for (auto& p : parts) keys.insert(keys.end(), p.begin(), p.end());
+    if (keys.size() <= rt.def->capacity) continue;
+    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(rt.def->capacity - 1),
+                     keys.end());
+    rt.capacity_key = keys[rt.def->capacity - 1];
+    rt.capacity_binds = true;
+    rt.admitted.assign((std::size_t{v.people.size} + 63) / 64, 0);
+    for_each_block(v.people.size, [&](std::size_t, agent_range range) {
+      std::uint64_t key = 0;
+      for (std::uint32_t i = range.begin; i < range.end; ++i)
+        if (applies(i, key) && key <= rt.capacity_key) set_bit(rt.admitted, i);
+    });
+  }
+}
+
+void campaign_engine::apply(const step_view& v, agent_range range, block_tally& tally) {
+  if (runtimes_.empty()) return;
+  for (auto& rt : runtimes_) {
+    const auto& c = *rt.def;
+    const auto& hooks = campaign_info(c.type).hooks;
+    auto& ct = tally.campaigns[rt.index];
+    campaign_step cs{v, rt, ct, tally, segment_share_};
+    const bool active = rt.active(v.step);
+    const bool announcing = rt.closed && rt.close_step + 1 == v.step;
+    if (!active && !announcing) continue;
+    for (std::uint32_t i = range.begin; i < range.end; ++i) {
+      if (announcing && hooks.after_close != nullptr) hooks.after_close(cs, i);
+      if (!active) continue;
+      const auto d = draws_for(v, rt, i);
+      if (hooks.recruits_by_degree) {
+        if (rt.has(rt.recruited, i)) {
+          ++ct.participants;
+          ++ct.participants_by_segment[v.people.segment[i]];
+          ct.cost += c.cost_per_participant;
+          // A recruit posts a sponsored story: heard like any story, weighted by credibility.
+          if (d.share < c.sponsored_talk) {
+            mechanisms::start_story(v, i, +1, rt.origin, 0.0, static_cast<float>(c.credibility));
+            ++ct.stories_positive;
+          }
+          continue;
+        }
+      } else if (targeted(v, c, i) &&
+                 d.invite < c.invite_reach * channel_affinity(v, i, c.channel)) {
+        ++ct.invited;
+        ct.cost += c.cost_per_invitation;
+        const bool admitted = !rt.capacity_binds || rt.has(rt.admitted, i);
+        if (d.participate < participation_probability(v, c, i) && admitted) {
+          take_part(cs, i, d.respond, d.rule, d.share);
+          continue;
+        }
+      }
+      if (d.observe < c.visibility * channel_affinity(v, i, c.channel))
+        observe_campaign(cs, i, segment_share_);
+    }
+  }
+}
+
+void campaign_engine::take_part(campaign_step& cs, std::uint32_t i, double u_respond, double u_rule,
+                                double u_share) const {
+  const auto& r = sc_.campaign_response;
+  const auto& c = *cs.rt.def;
+  const auto& hooks = campaign_info(c.type).hooks;
+  auto& st = cs.v.state;
+  auto& ct = cs.tally;
+  ++ct.participants;
+  ++ct.participants_by_segment[cs.v.people.segment[i]];
+  ct.cost += c.cost_per_participant;
+  if (!cs.rt.has(cs.rt.participated, i)) {
+    set_bit(cs.rt.participated, i);
+    ++ct.new_participants;
+  }
+  const bool acted = u_respond < c.responsiveness;
+  const double share_of_gain =
+      hooks.on_participate != nullptr ? hooks.on_participate(cs, i, acted, u_rule) : 1.0;
+  st.empowerment[i] =
+      static_cast<float>(st.empowerment[i] + c.gain * share_of_gain * (1.0 - st.empowerment[i]));
+  // Empowerment the firm ignores backfires; acted on, it builds trust.
+  if (acted) {
+    ++ct.acted_on;
+    st.trust[i] = static_cast<float>(clamp01(st.trust[i] + r.acted_trust));
+    if (st.status[i] == customer_status::customer)
+      st.satisfaction[i] = static_cast<float>(clamp01(st.satisfaction[i] + r.acted_satisfaction));
+  } else {
+    ++ct.ignored;
+    st.trust[i] = static_cast<float>(clamp01(st.trust[i] - r.ignored_trust));
+    if (st.status[i] == customer_status::customer)
+      st.satisfaction[i] = static_cast<float>(clamp01(st.satisfaction[i] - r.ignored_satisfaction));
+  }
+  if (hooks.own_sharing) return;
+  const double talk = cs.v.people.trait_values(trait::talkativeness)[i];
+  const double weight = acted ? 1.0 : sc_.experience.negativity_bias;
+  if (u_share < std::min(1.0, c.share_probability * talk * weight))
+    campaign_story(cs, i, acted ? +1 : -1);
+}
+
+void campaign_engine::finish_step(std::uint32_t step, std::vector<campaign_tally>& totals,
+                                  rng::key key) {
+  for (auto& rt : runtimes_) {
+    auto& t = totals[rt.index];
+    if (step == rt.def->start) t.cost += rt.def->cost_fixed;
+    for (std::size_t k = 0; k < rt.votes.size() && k < t.votes.size(); ++k)
+      rt.votes[k] += t.votes[k];
+    rt.participants_total += static_cast<double>(t.participants);
+    for (std::size_t s = 0; s < t.participants_by_segment.size(); ++s)
+      rt.participants_by_segment[s] += static_cast<double>(t.participants_by_segment[s]);
+    if (rt.close_step == step && !rt.closed) {
+      // Keyed by the campaign's name, not its place in the list.
+      rng::counter_stream draw(key, rt.def->stream_tag, step, rng::stream::campaign_global);
+      const auto& hooks = campaign_info(rt.def->type).hooks;
+      if (hooks.on_close != nullptr) hooks.on_close(rt, draw.uniform());
+      rt.closed = true;
+    }
+  }
+}
+
+float channel_affinity(const step_view& v, std::uint32_t i, std::size_t channel) {
+  return v.model.affinity[std::size_t{v.people.persona[i]} * v.model.channels + channel];
+}
+
+void campaign_story(campaign_step& cs, std::uint32_t agent, int valence) {
+  mechanisms::start_story(cs.v, agent, static_cast<std::int8_t>(valence), cs.rt.origin, 0.0);
+  (valence > 0 ? cs.tally.stories_positive : cs.tally.stories_negative) += 1;
+}
+
+void observe_campaign(campaign_step& cs, std::uint32_t agent,
+                      const std::vector<double>& segment_share) {
+  // Observers rate a user-driven firm higher (Fuchs & Schreier 2011), the more so when the
+  // participants are like them (Dahl, Fuchs & Schreier 2015): identification with the share of
+  // participants from the observer's own segment, relative to that segment's size.
+  const auto& r = cs.v.model.sc->campaign_response;
+  const auto seg = cs.v.people.segment[agent];
+  double likeness = 1.0;
+  if (cs.rt.participants_total > 0 && segment_share[seg] > 0)
+    likeness = std::min(
+        1.0, cs.rt.participants_by_segment[seg] / cs.rt.participants_total / segment_share[seg]);
+  const double gain =
+      r.observer_gain * ((1.0 - r.observer_identification) + r.observer_identification * likeness);
+  auto& st = cs.v.state;
+  ++cs.tally.observers;
+  if (st.status[agent] == customer_status::customer) {
+    st.trust[agent] = static_cast<float>(clamp01(st.trust[agent] + gain));
+  } else {
+    st.attitude[agent] = static_cast<float>(clamp01(st.attitude[agent] + gain));
+    if (st.status[agent] == customer_status::unaware) {
+      st.status[agent] = customer_status::aware;
+      ++cs.block.segments[seg].newly_aware;
+    }
+  }
+}
+
+}  // namespace cesim
