@@ -95,6 +95,18 @@ std::vector<std::vector<double>> reach_shares(const replicated_result& r) {
 
 }  // namespace
 
+namespace {
+
+/// One outcome of campaign c in every replication.
+std::vector<double> across_runs(const replicated_result& r, std::size_t c,
+                                double campaign_outcome::*field) {
+  std::vector<double> values;
+  for (const auto& run : r.runs) values.push_back(campaign_outcome_of(run, c).*field);
+  return values;
+}
+
+}  // namespace
+
 std::string summary_table(const scenario& s, const replicated_result& r) {
   const std::array<column, 7> columns{{{"customers", "customers_end", 0, 1},
                                        {"retention %", "retention", 1, 100},
@@ -216,30 +228,24 @@ nlohmann::json summary_json(const scenario& s, const replicated_result& r) {
   }
   json campaigns = json::array();
   for (std::size_t c = 0; c < s.campaigns.size() && !r.runs.empty(); ++c) {
-    std::vector<double> invited, participations, unique, reach, amplification, cost, referrals,
-        overruled, winner;
+    std::vector<double> overruled, winner;
     for (const auto& run : r.runs) {
-      const auto o = campaign_outcome_of(run, c);
-      invited.push_back(o.invited);
-      participations.push_back(o.participations);
-      unique.push_back(o.unique_participants);
-      reach.push_back(o.reach_share);
-      amplification.push_back(o.amplification);
-      cost.push_back(o.cost);
-      referrals.push_back(o.referral_conversions);
       overruled.push_back(run.jury_overruled[c] ? 1.0 : 0.0);
       winner.push_back(run.vote_winner[c] < 0 ? not_available
                                               : static_cast<double>(run.vote_winner[c]));
     }
+    auto estimate_of = [&](double campaign_outcome::*field) {
+      return estimate_json(summarize(across_runs(r, c, field)));
+    };
     json entry{{"campaign", s.campaigns[c].name},
                {"type", to_string(s.campaigns[c].type)},
-               {"invitations", estimate_json(summarize(invited))},
-               {"participations", estimate_json(summarize(participations))},
-               {"unique_participants", estimate_json(summarize(unique))},
-               {"reach_share", estimate_json(summarize(reach))},
-               {"amplification", estimate_json(summarize(amplification))},
-               {"cost", estimate_json(summarize(cost))},
-               {"referral_conversions", estimate_json(summarize(referrals))}};
+               {"invitations", estimate_of(&campaign_outcome::invited)},
+               {"participations", estimate_of(&campaign_outcome::participations)},
+               {"unique_participants", estimate_of(&campaign_outcome::unique_participants)},
+               {"reach_share", estimate_of(&campaign_outcome::reach_share)},
+               {"amplification", estimate_of(&campaign_outcome::amplification)},
+               {"cost", estimate_of(&campaign_outcome::cost)},
+               {"referral_conversions", estimate_of(&campaign_outcome::referral_conversions)}};
     if (s.campaigns[c].type == campaign_type::vote) entry["winning_option_by_replication"] = winner;
     if (s.campaigns[c].type == campaign_type::co_creation_contest)
       entry["jury_overruled_share"] = summarize(overruled).mean;
@@ -414,14 +420,10 @@ std::string campaign_table(const scenario& s, const replicated_result& r) {
   std::string out = fmt::format("{:<22} {:<20} {:>16} {:>16} {:>14} {:>16}\n", "campaign", "type",
                                 "participants", "WOM reach", "amplification", "cost");
   for (std::size_t c = 0; c < s.campaigns.size(); ++c) {
-    std::vector<double> participants, reach, amplification, cost;
-    for (const auto& run : r.runs) {
-      const auto o = campaign_outcome_of(run, c);
-      participants.push_back(o.unique_participants);
-      reach.push_back(o.reach_share);
-      amplification.push_back(o.amplification);
-      cost.push_back(o.cost);
-    }
+    const auto participants = across_runs(r, c, &campaign_outcome::unique_participants);
+    const auto reach = across_runs(r, c, &campaign_outcome::reach_share);
+    const auto amplification = across_runs(r, c, &campaign_outcome::amplification);
+    const auto cost = across_runs(r, c, &campaign_outcome::cost);
     out +=
         fmt::format("{:<22} {:<20} {:>16} {:>16} {:>14} {:>16}\n", s.campaigns[c].name,
                     to_string(s.campaigns[c].type), cell(participants, 0, 1, ""),

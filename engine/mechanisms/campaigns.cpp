@@ -303,11 +303,7 @@ void observe_campaign(campaign_step& cs, std::uint32_t agent,
   if (st.status[agent] == customer_status::customer) {
     st.trust[agent] = static_cast<float>(clamp01(st.trust[agent] + gain));
   } else {
-    st.attitude[agent] = static_cast<float>(clamp01(st.attitude[agent] + gain));
-    if (st.status[agent] == customer_status::unaware) {
-      st.status[agent] = customer_status::aware;
-      ++cs.block.segments[seg].newly_aware;
-    }
+    move_non_customer(st, agent, gain, cs.block.segments[seg]);
   }
 }
 

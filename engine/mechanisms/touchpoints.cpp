@@ -63,11 +63,7 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
             static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
         st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
       } else {
-        st.attitude[i] = static_cast<float>(clamp01(st.attitude[i] + ex.attitude_rate * impact));
-        if (st.status[i] == customer_status::unaware) {
-          st.status[i] = customer_status::aware;
-          ++seg_tally.newly_aware;
-        }
+        move_non_customer(st, i, ex.attitude_rate * impact, seg_tally);
       }
 
       auto& tp_tally = tally.touchpoints[k];

@@ -83,11 +83,7 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
     if (st.status[j] == customer_status::customer) {
       st.satisfaction[j] = static_cast<float>(clamp01(st.satisfaction[j] + change));
     } else {
-      st.attitude[j] = static_cast<float>(clamp01(st.attitude[j] + change));
-      if (st.status[j] == customer_status::unaware) {
-        st.status[j] = customer_status::aware;
-        ++seg_tally.newly_aware;
-      }
+      move_non_customer(st, j, change, seg_tally);
     }
   }
 }

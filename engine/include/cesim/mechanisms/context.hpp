@@ -2,6 +2,7 @@
 /// What every mechanism reads and writes during one step. Mechanisms are free functions over an
 /// agent range: they touch only the agents in that range (plus read-only shared data), so blocks
 /// run in parallel without locks.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -111,6 +112,17 @@ struct block_tally {
   void reset(std::size_t segment_count, std::size_t touchpoint_count, std::size_t origin_count,
              std::size_t hop_slots);
 };
+
+/// A non-customer's attitude moves by `change` and, if unaware, they become aware: what every
+/// contact with the firm (touchpoint, story, campaign) does to someone who is not a customer.
+inline void move_non_customer(agent_state& st, std::uint32_t i, double change,
+                              segment_tally& tally) {
+  st.attitude[i] = static_cast<float>(std::clamp(st.attitude[i] + change, 0.0, 1.0));
+  if (st.status[i] == customer_status::unaware) {
+    st.status[i] = customer_status::aware;
+    ++tally.newly_aware;
+  }
+}
 
 struct social_network;
 
