@@ -72,10 +72,10 @@ class edge_list_parser {
         header_pending_(options.skip_header),
         columns_needed_(static_cast<std::size_t>(std::max(2, options.weight_column))) {
     if (options.index_base < 0)
-      fail(0, 0, fmt::format("index_base {} is negative: use 0 or 1", options.index_base));
+      fail(0, 0, fmt::format("network.index_base {} is negative: use 0 or 1", options.index_base));
     if (options.weight_column < 0 || options.weight_column == 1 || options.weight_column == 2)
       fail(0, 0,
-           fmt::format("weight_column {} is not a weight column: use 0 (no weights) or the "
+           fmt::format("network.weight_column {} is not a weight column: use 0 (no weights) or the "
                        "1-based column after the two node ids (3 or more)",
                        options.weight_column));
   }
@@ -234,10 +234,12 @@ class edge_list_parser {
     const bool huge = ec == std::errc::result_out_of_range;
     const auto base = static_cast<std::uint64_t>(options_.index_base);
     if (!huge && id < base)
-      fail(line_, f.column,
-           fmt::format("node id {} is below index_base {}: set index_base: {} if the file's ids "
-                       "start at {}",
-                       id, base, id, id));
+      fail(
+          line_, f.column,
+          fmt::format(
+              "node id {} is below network.index_base {}: set network.index_base: {} if the file's "
+              "ids start at {}",
+              id, base, id, id));
     if (!huge && id - base < agents_) return static_cast<std::uint32_t>(id - base);
     if (options_.on_unknown_id == edge_list_options::mismatch::drop) return unknown_id;
 
@@ -255,8 +257,9 @@ class edge_list_parser {
     const auto column = static_cast<std::size_t>(options_.weight_column);
     if (fields_.size() < column)
       fail(line_, 1,
-           fmt::format("missing tie strength: weight_column is {} but the line has {} columns",
-                       column, fields_.size()));
+           fmt::format(
+               "missing tie strength: network.weight_column is {} but the line has {} columns",
+               column, fields_.size()));
     const field& f = fields_[column - 1];
     std::string_view text = f.text;
     if (!text.empty() && text.front() == '+') text.remove_prefix(1);

@@ -127,8 +127,8 @@ TEST_CASE("edge lists: 1-based ids map to agents 0..n-1", "[network][io]") {
   CHECK(same_edge(edges[0], 0, 1));
   CHECK(same_edge(edges[1], 1, 9));
   CHECK(error_of(dir, "edges.txt", "1 2\n0 2\n", options, 10) ==
-        "edges.txt:2:1: node id 0 is below index_base 1: set index_base: 0 if the file's ids "
-        "start at 0");
+        "edges.txt:2:1: node id 0 is below network.index_base 1: set network.index_base: 0 if "
+        "the file's ids start at 0");
 }
 
 TEST_CASE("edge lists: a weight column gives tie strengths; other columns are ignored",
@@ -233,10 +233,12 @@ TEST_CASE("edge lists: bad tie strengths", "[network][io]") {
           "edges.txt:2:5: bad tie strength '" + bad + "'" + expected_tail);
   }
   CHECK(error_of(dir, "edges.txt", "0 1 1\n1 2\n", options) ==
-        "edges.txt:2:1: missing tie strength: weight_column is 3 but the line has 2 columns");
+        "edges.txt:2:1: missing tie strength: network.weight_column is 3 but the line has 2 "
+        "columns");
   options.weight_column = 2;
   CHECK(error_of(dir, "edges.txt", "0 1\n", options) ==
-        "edges.txt: weight_column 2 is not a weight column: use 0 (no weights) or the 1-based "
+        "edges.txt: network.weight_column 2 is not a weight column: use 0 (no weights) or the "
+        "1-based "
         "column after the two node ids (3 or more)");
 }
 
