@@ -726,7 +726,6 @@ class scenario_reader {
       m.error(
           "mean_degree",
           "must be at least 2 for barabasi_albert (each newcomer links to mean_degree / 2 others)");
-    network_mark_ = m.mark();
     m.finish();
   }
 
@@ -1264,7 +1263,6 @@ class scenario_reader {
   const ynode* mixing_node_ = nullptr;
   double homophily_ = 0;
   bool homophily_given_ = false;
-  source_mark network_mark_;
   std::size_t segments_with_share_ = 0;
   std::size_t segments_with_count_ = 0;
   std::map<std::string, persona_draft> inline_personas_;

@@ -49,12 +49,6 @@ campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std
   }
 }
 
-bool campaign_engine::is_referral_origin(std::uint16_t o) const {
-  for (const auto& rt : runtimes_)
-    if (rt.origin == o) return campaign_info(rt.def->type).hooks.refers;
-  return false;
-}
-
 void campaign_engine::reset_tallies(block_tally& tally) const {
   reset_tally_vector(tally.campaigns);
 }
@@ -112,6 +106,7 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
     double degree;
     std::uint64_t key;
     std::uint32_t agent;
+    bool accepts;
   };
   std::vector<candidate> pool;
   for (std::uint32_t i = 0; i < v.people.size; ++i) {
@@ -119,7 +114,7 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
     const auto d = draws_for(v, rt, i);
     const double degree = net.well_mixed ? sc_.personas[v.people.persona[i]].degree_weight
                                          : static_cast<double>(net.degree(i));
-    pool.push_back({degree, d.key, i});
+    pool.push_back({degree, d.key, i, d.participate < participation_probability(v, *rt.def, i)});
   }
   tbb::parallel_sort(pool.begin(), pool.end(), [](const candidate& a, const candidate& b) {
     return a.degree != b.degree ? a.degree > b.degree : a.key < b.key;
@@ -128,8 +123,7 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
   const std::uint64_t wanted = rt.def->capacity == 0 ? pool.size() : rt.def->capacity;
   for (const auto& c : pool) {
     if (recruited >= wanted) break;
-    const auto d = draws_for(v, rt, c.agent);
-    if (d.participate >= participation_probability(v, *rt.def, c.agent)) continue;
+    if (!c.accepts) continue;
     set_bit(rt.recruited, c.agent);
     ++recruited;
   }
@@ -137,7 +131,6 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
 
 void campaign_engine::prepare_step(const step_view& v, const social_network& net) {
   for (auto& rt : runtimes_) {
-    rt.capacity_key = std::numeric_limits<std::uint64_t>::max();
     const auto& hooks = campaign_info(rt.def->type).hooks;
     if (hooks.recruits_by_degree) {
       if (v.step == rt.def->start) recruit_influencers(v, net, rt);
@@ -145,34 +138,27 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
     }
     rt.capacity_binds = false;
     if (rt.def->capacity == 0 || !rt.active(v.step)) continue;
-    // Capacity binds: the applicants with the smallest keys take part. Collect every applicant's
-    // key (in parallel blocks, then in block order) and find the cut-off.
-    std::vector<std::vector<std::uint64_t>> parts(block_count(v.people.size));
-    auto applies = [&](std::uint32_t i, std::uint64_t& key) {
-      if (!targeted(v, *rt.def, i)) return false;
-      const auto d = draws_for(v, rt, i);
-      key = d.key;
-      return d.invite < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
-             d.participate < participation_probability(v, *rt.def, i);
-    };
+    // Capacity binds: the applicants with the smallest keys take part. Collect every applicant
+    // (in parallel blocks, then in block order), keep the `capacity` smallest (key, agent) pairs.
+    using applicant = std::pair<std::uint64_t, std::uint32_t>;
+    std::vector<std::vector<applicant>> parts(block_count(v.people.size));
     for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
-      std::uint64_t key = 0;
-      for (std::uint32_t i = range.begin; i < range.end; ++i)
-        if (applies(i, key)) parts[b].push_back(key);
+      for (std::uint32_t i = range.begin; i < range.end; ++i) {
+        if (!targeted(v, *rt.def, i)) continue;
+        const auto d = draws_for(v, rt, i);
+        if (d.invite < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
+            d.participate < participation_probability(v, *rt.def, i))
+          parts[b].emplace_back(d.key, i);
+      }
     });
-    std::vector<std::uint64_t> keys;
-    for (auto& p : parts) keys.insert(keys.end(), p.begin(), p.end());
-    if (keys.size() <= rt.def->capacity) continue;
-    std::nth_element(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(rt.def->capacity - 1),
-                     keys.end());
-    rt.capacity_key = keys[rt.def->capacity - 1];
+    std::vector<applicant> applicants;
+    for (auto& p : parts) applicants.insert(applicants.end(), p.begin(), p.end());
+    if (applicants.size() <= rt.def->capacity) continue;
+    const auto cut = applicants.begin() + static_cast<std::ptrdiff_t>(rt.def->capacity);
+    std::nth_element(applicants.begin(), cut - 1, applicants.end());
     rt.capacity_binds = true;
     rt.admitted.assign((std::size_t{v.people.size} + 63) / 64, 0);
-    for_each_block(v.people.size, [&](std::size_t, agent_range range) {
-      std::uint64_t key = 0;
-      for (std::uint32_t i = range.begin; i < range.end; ++i)
-        if (applies(i, key) && key <= rt.capacity_key) set_bit(rt.admitted, i);
-    });
+    for (auto it = applicants.begin(); it != cut; ++it) set_bit(rt.admitted, it->second);
   }
 }
 

@@ -319,12 +319,4 @@ social_network build_network(const scenario& s, const population& people, rng::k
   return assemble_network(people.size, edges);
 }
 
-std::size_t estimate_network_bytes(const scenario& s) {
-  const auto n = static_cast<double>(s.population);
-  if (s.network.kind == network_kind::well_mixed) return 0;
-  const double ties = n * s.network.mean_degree / 2;
-  // CSR (both directions, 4-byte ids and strengths) plus the temporary edge list (12 bytes a tie).
-  return static_cast<std::size_t>(8 * (n + 1) + ties * 2 * 8 + ties * 12);
-}
-
 }  // namespace cesim

@@ -21,7 +21,6 @@ struct campaign_runtime {
   std::vector<std::uint64_t> recruited;     ///< influencer: bit per recruit
   std::vector<double> participants_by_segment;
   double participants_total = 0;
-  std::uint64_t capacity_key = std::numeric_limits<std::uint64_t>::max();  ///< this step's cut-off
   /// With binding capacity: bit per applicant admitted in the pre-pass. Only they may take part,
   /// even if a touchpoint earlier in the step made someone else eligible.
   std::vector<std::uint64_t> admitted;
@@ -68,10 +67,8 @@ class campaign_engine {
   void finish_step(std::uint32_t step, std::vector<campaign_tally>& totals, rng::key key);
   /// Origin index of campaign c's stories.
   [[nodiscard]] std::uint16_t origin(std::size_t c) const { return runtimes_[c].origin; }
-  [[nodiscard]] bool is_referral_origin(std::uint16_t origin) const;
   [[nodiscard]] std::size_t size() const { return runtimes_.size(); }
   [[nodiscard]] const campaign_runtime& runtime(std::size_t c) const { return runtimes_[c]; }
-  [[nodiscard]] const std::vector<double>& segment_shares() const { return segment_share_; }
   void reset_tallies(block_tally& tally) const;
   void reset_tally_vector(std::vector<campaign_tally>& tallies) const;
   [[nodiscard]] std::size_t campaigns() const { return runtimes_.size(); }

@@ -13,7 +13,4 @@ namespace cesim {
 /// opens, in watts_strogatz and barabasi_albert as (w - 1) * c / 2 extra random ties.
 social_network build_network(const scenario& s, const population& people, rng::key key);
 
-/// Bytes the network of a scenario will need, estimated before building it.
-std::size_t estimate_network_bytes(const scenario& s);
-
 }  // namespace cesim
