@@ -11,8 +11,11 @@
 #include <iostream>
 #include <optional>
 
+#include "cesim/analysis/compare.hpp"
+#include "cesim/analysis/compare_writers.hpp"
 #include "cesim/analysis/output_directory.hpp"
 #include "cesim/analysis/replicate.hpp"
+#include "cesim/analysis/report.hpp"
 #include "cesim/analysis/writers.hpp"
 #include "cesim/config/parameters.hpp"
 #include "cesim/error.hpp"
@@ -86,22 +89,75 @@ unsigned resolve_threads(unsigned requested) {
   return requested == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : requested;
 }
 
-fs::path default_output_dir(const scenario& s) {
+fs::path default_output_dir(const scenario& s, std::string_view command = {}) {
   const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm local{};
   ::localtime_r(&now, &local);
   std::array<char, 32> stamp{};
   std::strftime(stamp.data(), stamp.size(), "%Y%m%d-%H%M%S", &local);
-  fs::path base = fs::path("results") / fmt::format("{}-{}", s.name, stamp.data());
+  fs::path base = fs::path("results") /
+                  (command.empty() ? fmt::format("{}-{}", s.name, stamp.data())
+                                   : fmt::format("{}-{}-{}", s.name, command, stamp.data()));
   fs::path candidate = base;
   for (int k = 2; fs::exists(candidate); ++k)
     candidate = fs::path(base.string() + fmt::format("-{}", k));
   return candidate;
 }
 
+/// Runs every arm `replications` times with common random numbers, showing one progress line.
+std::vector<std::vector<run_result>> run_all(const std::vector<scenario>& arms,
+                                             std::uint32_t replications, unsigned threads,
+                                             bool quiet, const std::string& label) {
+  std::uint64_t steps = 0;
+  for (const auto& a : arms) steps += std::uint64_t{replications} * a.time.horizon;
+  cli::progress_meter progress(steps, label, !quiet && cli::stderr_is_terminal());
+  analysis::runner_options ro;
+  ro.replications = replications;
+  ro.concurrent = analysis::default_concurrency(arms.front(), threads);
+  ro.on_step = [&] { progress.advance(); };
+  auto runs = analysis::run_arms(arms, ro);
+  progress.finish();
+  return runs;
+}
+
+analysis::run_info make_info(const char* command, const scenario& s, unsigned threads,
+                             std::uint32_t replications, const std::vector<std::string>& args,
+                             const std::string& started_utc) {
+  analysis::run_info info;
+  info.command = command;
+  info.arguments = args;
+  info.seed = s.seed;
+  info.threads = threads;
+  info.replications = replications;
+  info.started_utc = started_utc;
+  return info;
+}
+
+void finish_directory(analysis::output_directory& dir, const scenario& s, analysis::run_info& info,
+                      std::chrono::steady_clock::time_point started) {
+  info.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto outputs = dir.files();
+  outputs.emplace_back("manifest.json");
+  dir.write("manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
+  dir.commit();
+}
+
+void print_results_line(const analysis::output_directory& dir, const analysis::run_info& info) {
+  fmt::print("\nresults: {}/ ({}) in {:.1f}s on {} thread{}\n", dir.final_path().string(),
+             fmt::join(dir.files(), ", "), info.wall_seconds, info.threads,
+             info.threads == 1 ? "" : "s");
+}
+
+/// Options of the commands that write a results directory.
+struct output_options {
+  std::optional<std::string> out;
+  bool force = false;
+  bool report = true;
+};
+
 int command_run(const std::string& file, const common_options& o, std::uint32_t replications,
-                const std::optional<std::string>& out, bool force, bool check,
-                const std::vector<std::string>& args) {
+                const output_options& oo, bool check, const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const scenario s = io::load_scenario(file, make_load_options(o));
@@ -109,44 +165,43 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
 
   // Create the output directory first: a name clash should fail before a long run, not after.
-  analysis::output_directory dir(out ? fs::path(*out) : default_output_dir(s), force);
+  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s), oo.force);
 
   analysis::replication_options ro;
   ro.replications = replications;
   // Small populations cannot keep every core busy within one replication; run several at once.
-  ro.concurrent = s.population <= 200'000 ? threads : 1;
+  ro.concurrent = analysis::default_concurrency(s, threads);
   ro.check_invariants = check || ro.check_invariants;
   cli::progress_meter progress(std::uint64_t{replications} * s.time.horizon,
                                fmt::format("{}", s.name), !o.quiet && cli::stderr_is_terminal());
-  ro.on_step = [&](std::uint32_t, std::uint32_t) { progress.advance(); };
+  ro.on_step = [&] { progress.advance(); };
   const auto result = analysis::run_replications(s, ro);
   progress.finish();
 
-  analysis::run_info info;
-  info.command = "run";
-  info.arguments = args;
-  info.seed = s.seed;
-  info.threads = threads;
-  info.replications = replications;
-  info.started_utc = started_utc;
+  auto info = make_info("run", s, threads, replications, args, started_utc);
   dir.write("summary.json", analysis::summary_json(s, result).dump(2) + "\n");
   dir.write("timeseries.csv", analysis::timeseries_csv(result));
   dir.write("touchpoints.csv", analysis::touchpoints_csv(result));
   dir.write("wom.csv", analysis::word_of_mouth_csv(result));
   if (!s.campaigns.empty()) dir.write("campaigns.csv", analysis::campaigns_csv(result));
-  info.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  auto outputs = dir.files();
-  outputs.emplace_back("manifest.json");
-  dir.write("manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
-  dir.commit();
+  const std::vector<std::vector<run_result>> arms{result.runs};
+  const std::vector<std::string> names{s.name};
+  dir.write("bands.csv", analysis::bands_csv(names, arms));
+  if (oo.report) {
+    analysis::report_content content;
+    content.baseline = &s;
+    content.runs = &arms;
+    content.arm_names = names;
+    content.info = info;
+    dir.write("report.html", analysis::html_report(content));
+  }
+  finish_directory(dir, s, info, started);
 
   if (!o.quiet) {
     fmt::print("{}", analysis::summary_table(s, result));
     fmt::print("\n{}", analysis::reach_table(result));
     if (!s.campaigns.empty()) fmt::print("\n{}", analysis::campaign_table(s, result));
-    fmt::print("\nresults: {}/ ({}) in {:.1f}s on {} thread{}\n", dir.final_path().string(),
-               fmt::join(outputs, ", "), info.wall_seconds, threads, threads == 1 ? "" : "s");
+    print_results_line(dir, info);
   }
   return ok;
 }
@@ -278,6 +333,133 @@ int command_network(const std::string& file, const common_options& o, bool as_js
   return ok;
 }
 
+int command_compare(const std::vector<std::string>& files, const common_options& o,
+                    std::uint32_t replications, const std::vector<std::string>& only,
+                    const output_options& oo, const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  const auto lo = make_load_options(o);
+  // Every arm is loaded and checked before anything runs.
+  std::vector<scenario> arms;
+  std::vector<std::string> names{"baseline"};
+  std::vector<std::string> descriptions{"the scenario as written"};
+  const scenario base = io::load_scenario(files.front(), lo);
+  arms.push_back(base);
+  for (const auto& wanted : only)
+    if (std::none_of(base.variants.begin(), base.variants.end(),
+                     [&](const variant& v) { return v.name == wanted; })) {
+      std::vector<std::string> known;
+      for (const auto& v : base.variants) known.push_back(v.name);
+      throw input_error(
+          source_mark{std::make_shared<const std::string>("--variant"), 0, 0}, "",
+          fmt::format("{} declares no variant '{}' (declared: {})", files.front(), wanted,
+                      known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
+    }
+  for (const auto& v : base.variants) {
+    if (!only.empty() && std::find(only.begin(), only.end(), v.name) == only.end()) continue;
+    arms.push_back(io::load_variant(files.front(), lo, v));
+    names.push_back(v.name);
+    std::string what = v.description;
+    for (const auto& ov : v.overrides)
+      what += fmt::format("{}{}={}", what.empty() ? "" : "; ", ov.path, ov.value);
+    descriptions.push_back(what);
+  }
+  for (std::size_t f = 1; f < files.size(); ++f) {
+    arms.push_back(io::load_scenario(files[f], lo));
+    std::string name = arms.back().name;
+    while (std::find(names.begin(), names.end(), name) != names.end())
+      name += "_" + std::to_string(f);
+    names.push_back(name);
+    descriptions.push_back(files[f]);
+  }
+  if (arms.size() < 2)
+    throw input_error(source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
+                      "nothing to compare: declare 'variants' in the scenario (see "
+                      "docs/yaml-reference.md) or name further scenario files");
+  for (std::size_t a = 1; a < arms.size(); ++a)
+    if (arms[a].segments.size() != base.segments.size())
+      throw input_error(source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
+                        fmt::format("'{}' has {} segments and the baseline {}: arms must share "
+                                    "their segments to be compared",
+                                    names[a], arms[a].segments.size(), base.segments.size()));
+  if (replications < 2)
+    throw input_error(source_mark{std::make_shared<const std::string>("--replications"), 0, 0}, "",
+                      "a comparison needs at least 2 replications for its intervals");
+  const unsigned threads = resolve_threads(o.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(base, "compare"),
+                                 oo.force);
+  const auto runs = run_all(arms, replications, threads, o.quiet,
+                            fmt::format("{}: {} arms", base.name, arms.size()));
+  const auto cmp = analysis::compare_runs(runs, names, descriptions);
+
+  auto info = make_info("compare", base, threads, replications, args, started_utc);
+  dir.write("comparison.json", analysis::comparison_json(cmp, arms).dump(2) + "\n");
+  dir.write("comparison.csv", analysis::comparison_csv(cmp));
+  dir.write("runs.csv", analysis::runs_csv(names, runs));
+  dir.write("bands.csv", analysis::bands_csv(names, runs));
+  if (oo.report) {
+    analysis::report_content content;
+    content.baseline = &base;
+    content.runs = &runs;
+    content.arm_names = names;
+    content.variants = &cmp;
+    content.info = info;
+    dir.write("report.html", analysis::html_report(content));
+  }
+  finish_directory(dir, base, info, started);
+  if (!o.quiet) {
+    fmt::print("{}", analysis::comparison_table(cmp));
+    print_results_line(dir, info);
+  }
+  return ok;
+}
+
+int command_prioritize(const std::string& file, const common_options& o, std::uint32_t replications,
+                       const analysis::priority_options& po, const output_options& oo,
+                       const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  const scenario base = io::load_scenario(file, make_load_options(o));
+  if (base.touchpoints.empty())
+    throw input_error(source_mark{std::make_shared<const std::string>(file), 0, 0}, "touchpoints",
+                      "the scenario has no touchpoints to prioritise");
+  if (replications < 2)
+    throw input_error(source_mark{std::make_shared<const std::string>("--replications"), 0, 0}, "",
+                      "prioritising needs at least 2 replications for its intervals");
+  const auto plan = analysis::plan_priorities(base, po);
+  const unsigned threads = resolve_threads(o.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  analysis::output_directory dir(
+      oo.out ? fs::path(*oo.out) : default_output_dir(base, "prioritize"), oo.force);
+  const auto runs = run_all(plan.arms, replications, threads, o.quiet,
+                            fmt::format("{}: {} arms", base.name, plan.arms.size()));
+  const auto result = analysis::rank_priorities(base, po, plan, runs);
+
+  auto info = make_info("prioritize", base, threads, replications, args, started_utc);
+  dir.write("priorities.json", analysis::priorities_json(result).dump(2) + "\n");
+  dir.write("priorities.csv", analysis::priorities_csv(result));
+  dir.write("runs.csv", analysis::runs_csv(plan.names, runs));
+  // Bands of the baseline only: those of every arm would repeat it many times over.
+  dir.write("bands.csv", analysis::bands_csv({plan.names.front()}, {runs.front()}));
+  if (oo.report) {
+    const std::vector<std::vector<run_result>> baseline_only{runs.front()};
+    analysis::report_content content;
+    content.baseline = &base;
+    content.runs = &baseline_only;
+    content.arm_names = {plan.names.front()};
+    content.ranking = &result;
+    content.info = info;
+    dir.write("report.html", analysis::html_report(content));
+  }
+  finish_directory(dir, base, info, started);
+  if (!o.quiet) {
+    fmt::print("{}", analysis::priority_table(result));
+    print_results_line(dir, info);
+  }
+  return ok;
+}
+
 int report_input_error(const input_error& e) {
   for (const auto& p : e.problems()) fmt::print(stderr, "error: {}\n", p.to_string());
   return invalid_input;
@@ -298,9 +480,13 @@ int main(int argc, char** argv) {
   common_options o;
   std::string scenario_file;
   std::uint32_t replications = 1;
-  std::optional<std::string> out;
-  bool force = false;
+  output_options oo;
   bool check = false;
+  auto add_output_options = [&](CLI::App* cmd) {
+    cmd->add_option("--out,-o", oo.out, "Results directory (default: results/<scenario>-<time>)");
+    cmd->add_flag("--force", oo.force, "Replace an existing results directory");
+    cmd->add_flag("!--no-report", oo.report, "Do not write report.html");
+  };
   auto* run = app.add_subcommand(
       "run", "Simulate a scenario and report loyalty, retention, NPS and revenue");
   run->add_option("scenario", scenario_file, "Scenario YAML file")
@@ -310,9 +496,52 @@ int main(int argc, char** argv) {
   run->add_option("--replications,-r", replications,
                   "Independent replications (seeds derived from --seed)")
       ->check(CLI::Range(1u, 100000u));
-  run->add_option("--out,-o", out, "Results directory (default: results/<scenario>-<time>)");
-  run->add_flag("--force", force, "Replace an existing results directory");
+  add_output_options(run);
   run->add_flag("--check", check, "Check state invariants after every step (slower)");
+
+  std::vector<std::string> compare_files;
+  std::vector<std::string> only_variants;
+  std::uint32_t compare_replications = 10;
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Run a scenario and its variants (or several scenarios) with common random numbers and "
+      "report paired differences with 95% intervals");
+  compare
+      ->add_option("scenarios", compare_files,
+                   "Scenario YAML file with 'variants'; further files are compared too")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_scenario_options(compare, o);
+  compare
+      ->add_option("--replications,-r", compare_replications,
+                   "Replications per arm (default 10; at least 2)")
+      ->check(CLI::Range(1u, 100000u));
+  compare->add_option("--variant", only_variants, "Compare only this variant (repeatable)")
+      ->type_name("NAME");
+  add_output_options(compare);
+
+  analysis::priority_options po;
+  std::uint32_t priority_replications = 5;
+  auto* prioritize = app.add_subcommand(
+      "prioritize",
+      "Rank touchpoints: the effect on loyalty, NPS and reach of improving each one's quality, "
+      "and of removing it, with 95% intervals");
+  prioritize->add_option("scenario", scenario_file, "Scenario YAML file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_scenario_options(prioritize, o);
+  prioritize
+      ->add_option("--replications,-r", priority_replications,
+                   "Replications per arm (default 5; at least 2)")
+      ->check(CLI::Range(1u, 100000u));
+  prioritize->add_option("--step", po.quality_step,
+                         "Quality improvement tried on every touchpoint (default 0.1)");
+  prioritize->add_option("--touchpoint", po.touchpoints, "Only this touchpoint (repeatable)")
+      ->type_name("NAME");
+  prioritize->add_option("--rank-by", po.rank_by,
+                         "Outcome to rank by: loyalty (default), nps, wom_reach, retention, "
+                         "customers, revenue, customer_equity, value");
+  add_output_options(prioritize);
 
   std::vector<std::string> files;
   auto* validate = app.add_subcommand(
@@ -345,7 +574,11 @@ int main(int argc, char** argv) {
 
   const std::vector<std::string> args(argv, argv + argc);
   try {
-    if (*run) return command_run(scenario_file, o, replications, out, force, check, args);
+    if (*run) return command_run(scenario_file, o, replications, oo, check, args);
+    if (*compare)
+      return command_compare(compare_files, o, compare_replications, only_variants, oo, args);
+    if (*prioritize)
+      return command_prioritize(scenario_file, o, priority_replications, po, oo, args);
     if (*validate) return command_validate(files, o);
     if (*params) return command_params(format);
     if (*network) return command_network(scenario_file, o, network_json);

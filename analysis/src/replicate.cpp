@@ -1,7 +1,5 @@
 #include "cesim/analysis/replicate.hpp"
 
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 
 #include "cesim/sim/simulation.hpp"
@@ -25,21 +23,21 @@ std::vector<segment_estimates> summarize_runs(const std::vector<run_result>& run
   return out;
 }
 
+std::vector<estimate> band(const std::vector<run_result>& runs,
+                           const std::function<double(const run_result&, std::uint32_t)>& value) {
+  std::vector<estimate> out;
+  if (runs.empty()) return out;
+  std::vector<double> values(runs.size());
+  for (std::uint32_t t = 0; t <= runs.front().steps; ++t) {
+    for (std::size_t r = 0; r < runs.size(); ++r) values[r] = value(runs[r], t);
+    out.push_back(summarize(values));
+  }
+  return out;
+}
+
 replicated_result run_replications(const scenario& s, const replication_options& options) {
   replicated_result out;
-  const std::uint32_t total = std::max<std::uint32_t>(1, options.replications);
-  const std::uint32_t wave = std::max<std::uint32_t>(1, options.concurrent);
-  out.runs.resize(total);
-  for (std::uint32_t first = 0; first < total; first += wave) {
-    const std::uint32_t last = std::min(total, first + wave);
-    tbb::parallel_for(first, last, [&](std::uint32_t r) {
-      run_options ro;
-      ro.replication = r;
-      ro.check_invariants = options.check_invariants;
-      if (options.on_step) ro.on_step = [&, r](std::uint32_t step) { options.on_step(r, step); };
-      out.runs[r] = run_replication(s, ro);
-    });
-  }
+  out.runs = std::move(run_arms(std::span<const scenario>(&s, 1), options).front());
   out.summary = summarize_runs(out.runs);
   return out;
 }

@@ -126,34 +126,40 @@ std::string summary_table(const scenario& s, const replicated_result& r) {
       row.push_back(cell(seg.metrics[metric_index(c.metric)], c, intervals));
     rows.push_back(row);
   }
-  std::vector<std::size_t> widths(header.size(), 0);
-  for (const auto& row : rows)
-    for (std::size_t j = 0; j < row.size(); ++j) {
-      // Count code points, not bytes, so "±" aligns.
-      std::size_t len = 0;
-      for (unsigned char ch : row[j]) len += (ch & 0xC0) != 0x80;
-      widths[j] = std::max(widths[j], len);
-    }
-  auto pad = [](const std::string& text, std::size_t width, bool left) {
+  return fmt::format("{}: {} customers, {} steps of a {}, {} replication{}{}\n", s.name,
+                     s.population, s.time.horizon, to_string(s.time.unit), r.runs.size(),
+                     r.runs.size() == 1 ? "" : "s",
+                     intervals ? " (mean ±95% interval half-width)" : "") +
+         aligned_table(rows, rows.size() - 1);
+}
+
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
+                          std::size_t rule_before) {
+  auto width_of = [](const std::string& text) {
+    // Count code points, not bytes, so "±" and "Δ" align.
     std::size_t len = 0;
     for (unsigned char ch : text) len += (ch & 0xC0) != 0x80;
-    const std::string fill(width > len ? width - len : 0, ' ');
-    return left ? text + fill : fill + text;
+    return len;
   };
-  std::string out = fmt::format("{}: {} customers, {} steps of a {}, {} replication{}{}\n", s.name,
-                                s.population, s.time.horizon, to_string(s.time.unit), r.runs.size(),
-                                r.runs.size() == 1 ? "" : "s",
-                                intervals ? " (mean ±95% interval half-width)" : "");
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t j = 0; j < row.size(); ++j) widths[j] = std::max(widths[j], width_of(row[j]));
+  }
+  std::size_t line_width = 0;
+  for (auto w : widths) line_width += w + 2;
+  const std::string rule(line_width > 2 ? line_width - 2 : 0, '-');
+  std::string out;
   for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i == rule_before && i > 1) out += rule + "\n";
     std::string line;
-    for (std::size_t j = 0; j < rows[i].size(); ++j)
-      line += (j ? "  " : "") + pad(rows[i][j], widths[j], j == 0);
-    out += line + "\n";
-    if (i == 0 || i + 2 == rows.size()) {
-      std::size_t total = 0;
-      for (auto w : widths) total += w + 2;
-      out += std::string(total - 2, '-') + "\n";
+    for (std::size_t j = 0; j < rows[i].size(); ++j) {
+      const std::string fill(widths[j] - width_of(rows[i][j]), ' ');
+      line += (j ? "  " : "") + (j == 0 ? rows[i][j] + fill : fill + rows[i][j]);
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+    if (i == 0) out += rule + "\n";
   }
   return out;
 }

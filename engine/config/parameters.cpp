@@ -93,6 +93,10 @@ constexpr std::array table{
                "how much this moment of truth matters relative to others", "scenario choice"},
     param_spec{"touchpoints[].cost_per_contact", 0.0, 0, unbounded, "currency per contact",
                "what one contact costs the firm", "scenario choice"},
+    param_spec{"touchpoints[].improvement_cost", 0.0, 0, unbounded, "currency per +0.1 quality",
+               "what raising quality.mean by 0.1 would cost; cesim prioritize reports cost per "
+               "point of loyalty from it (0: not known)",
+               "scenario choice"},
 
     param_spec{"touchpoints[].start", 1, 1, 100000, "step",
                "first step the touchpoint is active (a seasonal ad, a featured product)",

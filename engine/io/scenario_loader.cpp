@@ -210,6 +210,7 @@ class scenario_reader {
     read_market(top);
     read_loyalty(top);
     read_review(top);
+    read_variants(top);
     top.allow({"campaigns"});  // read once segments and channels are known
     top.finish();
     resolve_personas();
@@ -610,6 +611,8 @@ class scenario_reader {
       tp.reach = m.number("reach");
       tp.weight = m.number("weight");
       tp.cost_per_contact = m.number("cost_per_contact");
+      tp.improvement_cost = m.number("improvement_cost");
+      const bool enabled = m.boolean("enabled", true);
       tp.shows_public_rating = m.boolean("shows_public_rating", false);
       tp.start = static_cast<std::uint32_t>(m.number("start"));
       tp.end = static_cast<std::uint32_t>(m.number("end"));
@@ -629,7 +632,8 @@ class scenario_reader {
                 "only an indirect touchpoint (a review portal, a test report) can show the "
                 "public rating; set kind: indirect");
       m.finish();
-      s_.touchpoints.push_back(std::move(tp));
+      // A switched-off touchpoint is checked like any other, then left out (variants use this).
+      if (enabled) s_.touchpoints.push_back(std::move(tp));
     }
   }
 
@@ -816,6 +820,50 @@ class scenario_reader {
     m.finish();
   }
 
+  /// Variants are key-path overrides kept as text; `load_variant` applies them to a fresh load
+  /// of the file, so a variant is checked exactly like `--set`.
+  void read_variants(map_reader& top) {
+    const ynode* list = top.get("variants");
+    if (list == nullptr || list->is_null()) return;
+    if (!list->is_sequence()) {
+      top.error("variants", fmt::format("must be a list of variants (name, description, set), "
+                                        "got a {}",
+                                        list->type_name()));
+      return;
+    }
+    std::set<std::string> names{"baseline"};
+    for (std::size_t k = 0; k < list->items().size(); ++k) {
+      const ynode& node = list->items()[k];
+      map_reader m(ctx_, &node, fmt::format("variants[{}]", k), "variants[]", node.mark());
+      if (!m.present()) continue;
+      variant v;
+      v.where = node.mark();
+      if (auto n = m.required_text("name")) {
+        v.name = *n;
+        check_name(m, "name", v.name, "variant");
+        if (!names.insert(v.name).second)
+          m.error("name", v.name == "baseline"
+                              ? std::string("'baseline' is the scenario itself; pick another name")
+                              : fmt::format("variant '{}' is defined twice", v.name));
+      }
+      v.description = m.text("description");
+      const ynode* set = m.get("set");
+      if (set == nullptr || !set->is_map() || set->entries().empty()) {
+        m.error_here(fmt::format(
+            "needs 'set': a map of key paths to values, e.g. set: {{campaigns.contest.incentive: "
+            "0.5}} or set: {{campaigns.contest.enabled: false}}"));
+      } else {
+        for (const auto& e : set->entries())
+          v.overrides.push_back(
+              override_spec{e.key, e.value.to_flow(),
+                            fmt::format("{}:{}:{} (variant '{}')", e.key_mark.file_name(),
+                                        e.key_mark.line, e.key_mark.column, v.name)});
+      }
+      m.finish();
+      s_.variants.push_back(std::move(v));
+    }
+  }
+
   /// Needs segments and channels, so runs after them. Adds the featured products of contests
   /// as touchpoints.
   void read_campaigns(map_reader& top) {
@@ -844,6 +892,7 @@ class scenario_reader {
         c.stream_tag = rng::name_tag(c.name.data(), c.name.size());
       }
       c.description = m.text("description");
+      const bool enabled = m.boolean("enabled", true);
       std::vector<std::pair<std::string_view, campaign_type>> type_names;
       c.type = m.choice<campaign_type>("type",
                                        {{"survey", campaign_type::survey},
@@ -900,7 +949,7 @@ class scenario_reader {
       only("jury_agreement", campaign_type::co_creation_contest);
       c.jury_agreement = m.number("jury_agreement");
       only("feature", campaign_type::co_creation_contest);
-      read_feature(m, c);
+      read_feature(m, c, enabled);
       only("credibility", campaign_type::influencer_program);
       c.credibility = m.number("credibility");
       only("sponsored_talk", campaign_type::influencer_program);
@@ -923,7 +972,7 @@ class scenario_reader {
                       c.end, s_.time.horizon));
       }
       m.finish();
-      s_.campaigns.push_back(std::move(c));
+      if (enabled) s_.campaigns.push_back(std::move(c));
     }
     if (s_.campaigns.size() + s_.touchpoints.size() + 2 > 65535)
       top.error("campaigns", "too many campaigns and touchpoints");
@@ -1004,7 +1053,8 @@ class scenario_reader {
     return -1;
   }
 
-  void read_feature(map_reader& m, campaign& c) {
+  /// A disabled contest is checked but adds no touchpoints.
+  void read_feature(map_reader& m, campaign& c, bool enabled) {
     map_reader f(ctx_, m.get("feature"), m.path_of("feature"), m.prefix_of("feature"), m.mark());
     auto& ft = c.feature;
     ft.steps = c.type == campaign_type::co_creation_contest
@@ -1019,7 +1069,8 @@ class scenario_reader {
     ft.quality_sd = q.number("sd");
     q.finish();
     f.finish();
-    if (c.type != campaign_type::co_creation_contest || ft.steps == 0 || c.end == 0) return;
+    if (!enabled || c.type != campaign_type::co_creation_contest || ft.steps == 0 || c.end == 0)
+      return;
     for (const auto& suffix : {"_winner", "_launch"})
       for (const auto& tp : s_.touchpoints)
         if (tp.name == c.name + suffix)
@@ -1311,6 +1362,13 @@ scenario load_scenario(const std::string& path, const load_options& options) {
   return reader.read();
 }
 
+scenario load_variant(const std::string& path, const load_options& options, const variant& v) {
+  load_options with_variant = options;
+  with_variant.overrides.insert(with_variant.overrides.end(), v.overrides.begin(),
+                                v.overrides.end());
+  return load_scenario(path, with_variant);
+}
+
 persona load_persona_file(const std::string& path) {
   diagnostics diag;
   load_context ctx{diag, 1.0};
@@ -1338,6 +1396,15 @@ validation_report validate_file(const std::string& path, const load_options& opt
         "scenario '{}': {} customers, {} segments, {} personas, {} touchpoints, {} steps of a {}",
         s.name, s.population, s.segments.size(), s.personas.size(), s.touchpoints.size(),
         s.time.horizon, to_string(s.time.unit));
+    // Each variant must load too, or `cesim compare` would fail after the baseline ran.
+    for (const auto& v : s.variants) {
+      try {
+        (void)load_variant(path, options, v);
+      } catch (const input_error& e) {
+        report.problems.insert(report.problems.end(), e.problems().begin(), e.problems().end());
+      }
+    }
+    if (!s.variants.empty()) report.summary += fmt::format(", {} variants", s.variants.size());
   } catch (const input_error& e) {
     report.problems = e.problems();
   }

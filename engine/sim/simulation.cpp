@@ -276,6 +276,7 @@ struct simulation::impl {
         out[segs], [&](std::uint32_t t) { return result.total_at(t); }, cohort_all, retained_all,
         clv_all);
     result.summary = std::move(out);
+    result.horizon_discount = std::pow(1.0 + d, -static_cast<double>(step));
     result.hop_histogram = hop_totals;
     for (std::size_t c = 0; c < campaigns->campaigns(); ++c) {
       const auto& rt = campaigns->runtime(c);

@@ -85,7 +85,10 @@ TEST_CASE("run writes summary, tidy time series, touchpoints and manifest", "[cl
   REQUIRE(manifest["inputs"].size() >= 2);
   CHECK(manifest["inputs"][0]["sha256"].get<std::string>().size() == 64);
   CHECK(manifest["overrides"].size() == 3);  // --seed, --population, --horizon
-  CHECK(manifest["outputs"].size() == 5);
+  const std::vector<std::string> outputs{"summary.json", "timeseries.csv", "touchpoints.csv",
+                                         "wom.csv",      "bands.csv",      "report.html",
+                                         "manifest.json"};
+  CHECK(manifest["outputs"].get<std::vector<std::string>>() == outputs);
 
   // Word-of-mouth reach: 2 replications x 6 steps x 12 origins (organic, churn, 10 touchpoints).
   const auto wom = split_lines(test::read_file(out / "wom.csv"));

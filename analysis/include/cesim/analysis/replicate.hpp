@@ -4,6 +4,7 @@
 #include <functional>
 #include <vector>
 
+#include "cesim/analysis/runner.hpp"
 #include "cesim/analysis/statistics.hpp"
 #include "cesim/config/scenario.hpp"
 #include "cesim/sim/results.hpp"
@@ -11,15 +12,8 @@
 
 namespace cesim::analysis {
 
-struct replication_options {
-  std::uint32_t replications = 1;
-  /// Replications run concurrently in waves of this many (each one is parallel inside too);
-  /// bounds memory to `concurrent` populations at a time.
-  std::uint32_t concurrent = 1;
-  bool check_invariants = run_options{}.check_invariants;
-  /// Progress: called with (replication, step) after each step.
-  std::function<void(std::uint32_t, std::uint32_t)> on_step;
-};
+/// Replications of one scenario are one arm of the shared runner.
+using replication_options = runner_options;
 
 /// Summary of one segment (or "total") across replications: one estimate per summary metric,
 /// in the order of summary_metrics().
@@ -37,5 +31,10 @@ struct replicated_result {
 replicated_result run_replications(const scenario& s, const replication_options& options);
 
 std::vector<segment_estimates> summarize_runs(const std::vector<run_result>& runs);
+
+/// A time series across replications: mean and 95% interval of `value(run, step)` at each step
+/// 0..horizon.
+std::vector<estimate> band(const std::vector<run_result>& runs,
+                           const std::function<double(const run_result&, std::uint32_t)>& value);
 
 }  // namespace cesim::analysis

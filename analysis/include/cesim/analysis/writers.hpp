@@ -55,6 +55,11 @@ campaign_outcome campaign_outcome_of(const run_result& run, std::size_t campaign
 nlohmann::json manifest_json(const scenario& s, const run_info& info,
                              const std::vector<std::string>& outputs);
 
+/// Rows of cells as aligned columns: the first column left-aligned, the others right-aligned; a
+/// rule under the header row and before row `rule_before` (e.g. a total; none if out of range).
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
+                          std::size_t rule_before = static_cast<std::size_t>(-1));
+
 /// Number as CSV text: shortest round-trip form; NaN as an empty cell.
 std::string csv_number(double v);
 /// JSON number, or null for NaN and infinity.

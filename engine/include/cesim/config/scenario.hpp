@@ -107,6 +107,8 @@ struct touchpoint {
   double quality_sd = 0;
   double weight = 1;
   double cost_per_contact = 0;
+  /// Cost of raising quality.mean by 0.1, for `cesim prioritize` (0: not known).
+  double improvement_cost = 0;
   bool shows_public_rating = false;  ///< an indirect review touchpoint showing the public rating
   std::uint32_t start = 1;           ///< first step it is active
   std::uint32_t end = 0;             ///< last step it is active (0: to the horizon)
@@ -300,6 +302,15 @@ struct override_spec {
   std::string origin;  ///< shown in errors, e.g. "--set"
 };
 
+/// A named set of key-path overrides declared in a scenario's `variants`, compared against the
+/// scenario itself (the baseline) by `cesim compare`.
+struct variant {
+  std::string name;
+  std::string description;
+  source_mark where;
+  std::vector<override_spec> overrides;
+};
+
 struct scenario {
   std::string name;
   std::string description;
@@ -321,6 +332,7 @@ struct scenario {
   market_params market;
   loyalty_params loyalty;
   review_params review;
+  std::vector<variant> variants;
 };
 
 }  // namespace cesim

@@ -19,6 +19,10 @@ struct load_options {
 /// Loads, validates and converts a scenario. Throws input_error listing every problem found.
 scenario load_scenario(const std::string& path, const load_options& options = {});
 
+/// The scenario with one of its variants applied after `options.overrides`, checked like any
+/// override (`--set`): an unknown key or an out-of-range value names the variant.
+scenario load_variant(const std::string& path, const load_options& options, const variant& v);
+
 /// Loads one persona file on its own (channel affinities are resolved later).
 persona load_persona_file(const std::string& path);
 

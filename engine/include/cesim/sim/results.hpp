@@ -130,6 +130,8 @@ struct run_result {
   std::uint64_t network_edges = 0;
   double network_mean_degree = 0;
   std::vector<segment_summary> summary;  ///< per segment, then "total"
+  /// 1 / (1 + d)^horizon: brings values at the horizon (customer equity) back to step 0.
+  double horizon_discount = 1;
   double wall_seconds = 0;
 
   [[nodiscard]] const segment_tally& at(std::uint32_t step, std::size_t segment) const {

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Writes the run, compare and prioritize results the report tests read, from the default demo
+# scenario at a small size (seconds, not minutes).
+# usage: make_reports.sh CESIM SOURCE_DIR OUT_DIR
+set -eu
+cesim=$1
+source_dir=$2
+out=$3
+scenario="$source_dir/scenarios/burger_contest.yaml"
+small="--population 5000 --quiet --force"
+mkdir -p "$out"
+"$cesim" run "$scenario" $small -r 3 --out "$out/run"
+"$cesim" compare "$scenario" $small -r 3 --out "$out/compare"
+"$cesim" prioritize "$scenario" $small -r 2 --out "$out/prioritize"
+echo "reports written to $out"
