@@ -79,6 +79,7 @@ json band_chart(const json& rows, std::string_view y_title, std::string_view ser
   return json{
       {"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
       {"width", "container"},
+      {"autosize", {{"type", "fit-x"}, {"contains", "padding"}}},
       {"height", 260},
       {"data", {{"values", rows}}},
       {"layer",
@@ -159,6 +160,7 @@ json funnel_chart(const std::vector<run_result>& runs) {
   return json{
       {"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
       {"width", "container"},
+      {"autosize", {{"type", "fit-x"}, {"contains", "padding"}}},
       {"data", {{"values", rows}}},
       {"layer",
        json::array(
@@ -209,6 +211,7 @@ json interval_chart(const json& rows, std::string_view label_title, std::string_
   if (!facet_by_metric)
     return json{{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
                 {"width", "container"},
+                {"autosize", {{"type", "fit-x"}, {"contains", "padding"}}},
                 {"data", {{"values", rows}}},
                 {"layer", layer}};
   return json{{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},

@@ -12,7 +12,7 @@
 using namespace cesim;
 
 TEST_CASE("95% intervals over replications cover a known mean in about 95% of experiments",
-          "[decisions]") {
+          "[decisions][heavy]") {
   // 2000 customers at step 1 meet a post-purchase hotline with probability reach (0.5) times
   // the persona's phone affinity (0.5): exposures have mean 4000 * 0.5 * 0.25 = 500 exactly.
   // Each experiment is 5 replications with their own seed; 300 experiments estimate the
@@ -21,6 +21,7 @@ TEST_CASE("95% intervals over replications cover a known mean in about 95% of ex
   const std::string yaml = R"(
 population: 4000
 time: {horizon: 1}
+network: {type: well_mixed, contacts_per_step: 1}  # no ties to build: the test is about statistics
 channels: [phone]
 segments:
   - {name: all, share: 1.0, personas: loyal_regular, initial: {aware: 1.0, customers: 0.5}}
