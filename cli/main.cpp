@@ -376,12 +376,19 @@ int command_compare(const std::vector<std::string>& files, const common_options&
     throw input_error(source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
                       "nothing to compare: declare 'variants' in the scenario (see "
                       "docs/yaml-reference.md) or name further scenario files");
+  auto segment_names = [](const scenario& s) {
+    std::vector<std::string> names_of;
+    for (const auto& seg : s.segments) names_of.push_back(seg.name);
+    return names_of;
+  };
   for (std::size_t a = 1; a < arms.size(); ++a)
-    if (arms[a].segments.size() != base.segments.size())
-      throw input_error(source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
-                        fmt::format("'{}' has {} segments and the baseline {}: arms must share "
-                                    "their segments to be compared",
-                                    names[a], arms[a].segments.size(), base.segments.size()));
+    if (segment_names(arms[a]) != segment_names(base))
+      throw input_error(
+          source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
+          fmt::format("'{}' has the segments [{}] and the baseline [{}]: arms must have the same "
+                      "segments, in the same order, to be compared segment by segment",
+                      names[a], fmt::join(segment_names(arms[a]), ", "),
+                      fmt::join(segment_names(base), ", ")));
   if (replications < 2)
     throw input_error(source_mark{std::make_shared<const std::string>("--replications"), 0, 0}, "",
                       "a comparison needs at least 2 replications for its intervals");
@@ -394,6 +401,13 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   const auto cmp = analysis::compare_runs(runs, names, descriptions);
 
   auto info = make_info("compare", base, threads, replications, args, started_utc);
+  // The manifest lists the inputs of every arm (further scenario files and their personas).
+  scenario recorded = base;
+  for (const auto& arm : arms)
+    for (const auto& input : arm.inputs)
+      if (std::none_of(recorded.inputs.begin(), recorded.inputs.end(),
+                       [&](const input_file& known) { return known.path == input.path; }))
+        recorded.inputs.push_back(input);
   dir.write("comparison.json", analysis::comparison_json(cmp, arms).dump(2) + "\n");
   dir.write("comparison.csv", analysis::comparison_csv(cmp));
   dir.write("runs.csv", analysis::runs_csv(names, runs));
@@ -407,7 +421,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
     content.info = info;
     dir.write("report.html", analysis::html_report(content));
   }
-  finish_directory(dir, base, info, started);
+  finish_directory(dir, recorded, info, started);
   if (!o.quiet) {
     fmt::print("{}", analysis::comparison_table(cmp));
     print_results_line(dir, info);
@@ -540,7 +554,7 @@ int main(int argc, char** argv) {
       ->type_name("NAME");
   prioritize->add_option("--rank-by", po.rank_by,
                          "Outcome to rank by: loyalty (default), nps, wom_reach, retention, "
-                         "customers, revenue, customer_equity, value");
+                         "customers, revenue, customer_equity, clv, cost, value");
   add_output_options(prioritize);
 
   std::vector<std::string> files;

@@ -308,7 +308,10 @@ priorities rank_priorities(const scenario& base, const priority_options& options
     p.remove_arm = *remove;
     p.cost_per_loyalty_point = {nan, nan, nan, nan, 0};
     if (p.improve_arm && tp.improvement_cost > 0) {
-      p.improvement_cost = tp.improvement_cost * (p.quality_after - p.quality_mean) / 0.1;
+      // Costs scale with the step actually taken (less when clipped at 1).
+      const double step =
+          p.quality_after < 1.0 ? options.quality_step : p.quality_after - p.quality_mean;
+      p.improvement_cost = tp.improvement_cost * step * 10;
       const estimate& gain = out.effects.arms[*p.improve_arm].metrics[total][loyalty].paired;
       // Points of loyalty are hundredths of the 0..1 scale. Only a gain whose interval
       // excludes zero has a finite cost per point; its interval is the gain's, inverted.

@@ -313,15 +313,19 @@ std::vector<chart> build_charts(const report_content& c) {
       bands ? fmt::format(" Shaded: 95% interval of the mean over {} replications.", base.size())
             : std::string(" One replication: run with -r 5 or more to see intervals.");
   if (c.ranking != nullptr) {
-    charts.push_back({"priorities-loyalty", "Which touchpoint to fix first",
-                      fmt::format("Change in mean customer loyalty (points of 0.01) if the "
-                                  "touchpoint's quality rose by {}, or if it were removed, with "
-                                  "95% intervals of the paired difference. Rank 1 is fixed first.",
-                                  c.ranking->options.quality_step),
-                      priority_chart(*c.ranking, "loyalty")});
-    charts.push_back({"priorities-nps", "Effect on the net promoter score",
-                      "Change in NPS for the same improvement or removal.",
-                      priority_chart(*c.ranking, "nps")});
+    // The first chart shows the metric the ranking used; the second NPS (or loyalty, when the
+    // ranking used NPS).
+    const std::string& ranked_by = c.ranking->options.rank_by;
+    const std::string other = ranked_by == "nps" ? "loyalty" : "nps";
+    charts.push_back({"priorities-rank", "Which touchpoint to fix first",
+                      fmt::format("Change in {} if the touchpoint's quality rose by {}, or if it "
+                                  "were removed, with 95% intervals of the paired difference "
+                                  "(shares and loyalty in points of 0.01). Rank 1 is fixed first.",
+                                  ranked_by, c.ranking->options.quality_step),
+                      priority_chart(*c.ranking, ranked_by)});
+    charts.push_back({"priorities-other", fmt::format("Effect on {}", other),
+                      fmt::format("Change in {} for the same improvement or removal.", other),
+                      priority_chart(*c.ranking, other)});
   }
   if (c.variants != nullptr && !c.variants->arms.empty()) {
     charts.push_back({"variant-effects", "Variants against the baseline",

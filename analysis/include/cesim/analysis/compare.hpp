@@ -107,7 +107,8 @@ struct touchpoint_priority {
   std::size_t remove_arm = 0;
   double improvement_cost = 0;  ///< of the step taken (0: not known)
   /// Improvement cost per point (0.01) of mean loyalty gained, with the interval implied by the
-  /// loyalty interval; NaN when the cost is not known or the gain is not clearly positive.
+  /// loyalty interval (open-ended above when that interval reaches zero); NaN when the cost is
+  /// not known or the mean gain is not positive.
   estimate cost_per_loyalty_point;
   std::size_t rank = 0;  ///< 1 = fix first
 };
