@@ -23,138 +23,15 @@
 #include "cesim/network/generators.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/version.hpp"
+#include "common.hpp"
 #include "progress.hpp"
+#include "research.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace cesim;
-
-/// Documented in docs/cli.md.
-enum exit_code : int {
-  ok = 0,
-  internal_failure = 1,
-  usage_error = 2,
-  invalid_input = 3,
-  output_failure = 4,
-  resource_limit = 5,
-};
-
-struct common_options {
-  std::vector<std::string> sets;
-  std::vector<std::string> persona_dirs;
-  std::optional<std::uint64_t> seed;
-  std::optional<std::string> population;
-  std::optional<std::string> horizon;
-  unsigned threads = 0;
-  bool quiet = false;
-};
-
-void add_scenario_options(CLI::App* cmd, common_options& o) {
-  cmd->add_option("--seed", o.seed, "Random seed (overrides the scenario's seed)");
-  cmd->add_option("--population", o.population, "Number of customers (overrides the scenario)");
-  cmd->add_option("--horizon", o.horizon, "Number of steps (overrides time.horizon)");
-  cmd->add_option("--set", o.sets,
-                  "Override any value by key path: --set touchpoints.hotline.quality.mean=0.8")
-      ->type_name("KEY=VALUE");
-  cmd->add_option("--personas", o.persona_dirs, "Extra persona library folder (repeatable)")
-      ->type_name("DIR");
-  cmd->add_option("--threads", o.threads, "Worker threads (default: all cores)")
-      ->check(CLI::Range(1u, 4096u));
-  cmd->add_flag("--quiet,-q", o.quiet, "Print nothing but errors");
-}
-
-io::load_options make_load_options(const common_options& o) {
-  io::load_options lo;
-  lo.persona_dirs = o.persona_dirs;
-  // Command-line values are applied as overrides and validated like values in the file.
-  if (o.seed)
-    lo.overrides.push_back({"seed", std::to_string(*o.seed), fmt::format("--seed {}", *o.seed)});
-  if (o.population)
-    lo.overrides.push_back(
-        {"population", *o.population, fmt::format("--population {}", *o.population)});
-  if (o.horizon)
-    lo.overrides.push_back({"time.horizon", *o.horizon, fmt::format("--horizon {}", *o.horizon)});
-  for (const auto& s : o.sets) {
-    const auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw input_error(source_mark{std::make_shared<const std::string>("--set " + s), 0, 0}, "",
-                        "expected KEY=VALUE, e.g. --set touchpoints.hotline.reach=0.3");
-    lo.overrides.push_back({s.substr(0, eq), s.substr(eq + 1), "--set " + s});
-  }
-  return lo;
-}
-
-unsigned resolve_threads(unsigned requested) {
-  return requested == 0 ? static_cast<unsigned>(tbb::info::default_concurrency()) : requested;
-}
-
-fs::path default_output_dir(const scenario& s, std::string_view command = {}) {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm local{};
-  ::localtime_r(&now, &local);
-  std::array<char, 32> stamp{};
-  std::strftime(stamp.data(), stamp.size(), "%Y%m%d-%H%M%S", &local);
-  fs::path base = fs::path("results") /
-                  (command.empty() ? fmt::format("{}-{}", s.name, stamp.data())
-                                   : fmt::format("{}-{}-{}", s.name, command, stamp.data()));
-  fs::path candidate = base;
-  for (int k = 2; fs::exists(candidate); ++k)
-    candidate = fs::path(base.string() + fmt::format("-{}", k));
-  return candidate;
-}
-
-/// Runs every arm `replications` times with common random numbers, showing one progress line.
-std::vector<std::vector<run_result>> run_all(const std::vector<scenario>& arms,
-                                             std::uint32_t replications, unsigned threads,
-                                             bool quiet, const std::string& label) {
-  std::uint64_t steps = 0;
-  for (const auto& a : arms) steps += std::uint64_t{replications} * a.time.horizon;
-  cli::progress_meter progress(steps, label, !quiet && cli::stderr_is_terminal());
-  analysis::runner_options ro;
-  ro.replications = replications;
-  ro.concurrent = analysis::default_concurrency(arms.front(), threads);
-  ro.on_step = [&] { progress.advance(); };
-  auto runs = analysis::run_arms(arms, ro);
-  progress.finish();
-  return runs;
-}
-
-analysis::run_info make_info(const char* command, const scenario& s, unsigned threads,
-                             std::uint32_t replications, const std::vector<std::string>& args,
-                             const std::string& started_utc) {
-  analysis::run_info info;
-  info.command = command;
-  info.arguments = args;
-  info.seed = s.seed;
-  info.threads = threads;
-  info.replications = replications;
-  info.started_utc = started_utc;
-  return info;
-}
-
-void finish_directory(analysis::output_directory& dir, const scenario& s, analysis::run_info& info,
-                      std::chrono::steady_clock::time_point started) {
-  info.wall_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  auto outputs = dir.files();
-  outputs.emplace_back("manifest.json");
-  dir.write("manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
-  dir.commit();
-}
-
-void print_results_line(const analysis::output_directory& dir, const analysis::run_info& info) {
-  fmt::print("\nresults: {}/ ({}) in {:.1f}s on {} thread{}\n", dir.final_path().string(),
-             fmt::join(dir.files(), ", "), info.wall_seconds, info.threads,
-             info.threads == 1 ? "" : "s");
-}
-
-/// Options of the commands that write a results directory.
-struct output_options {
-  std::optional<std::string> out;
-  bool force = false;
-  bool report = true;
-};
+using namespace cesim::cli;
 
 int command_run(const std::string& file, const common_options& o, std::uint32_t replications,
                 const output_options& oo, bool check, const std::vector<std::string>& args) {
@@ -165,7 +42,7 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
 
   // Create the output directory first: a name clash should fail before a long run, not after.
-  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s), oo.force);
+  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s.name), oo.force);
 
   analysis::replication_options ro;
   ro.replications = replications;
@@ -394,8 +271,8 @@ int command_compare(const std::vector<std::string>& files, const common_options&
                       "a comparison needs at least 2 replications for its intervals");
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(base, "compare"),
-                                 oo.force);
+  analysis::output_directory dir(
+      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "compare"), oo.force);
   const auto runs = run_all(arms, replications, threads, o.quiet,
                             fmt::format("{}: {} arms", base.name, arms.size()));
   const auto cmp = analysis::compare_runs(runs, names, descriptions);
@@ -445,7 +322,7 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   analysis::output_directory dir(
-      oo.out ? fs::path(*oo.out) : default_output_dir(base, "prioritize"), oo.force);
+      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "prioritize"), oo.force);
   const auto runs = run_all(plan.arms, replications, threads, o.quiet,
                             fmt::format("{}: {} arms", base.name, plan.arms.size()));
   const auto result = analysis::rank_priorities(base, po, plan, runs);
@@ -557,6 +434,36 @@ int main(int argc, char** argv) {
                          "customers, revenue, customer_equity, clv, cost, value");
   add_output_options(prioritize);
 
+  std::string sweep_file;
+  auto* sweep = app.add_subcommand(
+      "sweep",
+      "Run a scenario over a design of parameter values (grid, random, Latin hypercube, Sobol); "
+      "one row per point and replication");
+  sweep->add_option("sweep", sweep_file, "Sweep YAML file (docs/research.md)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_scenario_options(sweep, o);
+  add_output_options(sweep);
+
+  cli::sensitivity_options so;
+  auto* sensitivity = app.add_subcommand(
+      "sensitivity",
+      "Global sensitivity of the sweep's metrics to its parameters: Sobol indices (Saltelli) "
+      "or Morris elementary effects, with bootstrap intervals");
+  sensitivity->add_option("sweep", sweep_file, "Sweep YAML file: its parameters and metrics")
+      ->required()
+      ->check(CLI::ExistingFile);
+  add_scenario_options(sensitivity, o);
+  sensitivity->add_option("--method", so.method, "sobol (default) or morris")
+      ->check(CLI::IsMember({"sobol", "morris"}));
+  sensitivity->add_option("--samples", so.samples,
+                          "Sobol: base samples N; runs N (parameters + 2) (default 256)");
+  sensitivity->add_option("--trajectories", so.trajectories,
+                          "Morris: trajectories r; runs r (parameters + 1) (default 20)");
+  sensitivity->add_option("--levels", so.levels, "Morris: grid levels, even (default 4)");
+  sensitivity->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples (default 1000)");
+  add_output_options(sensitivity);
+
   std::vector<std::string> files;
   auto* validate = app.add_subcommand(
       "validate", "Check scenario and persona files; report every problem found");
@@ -589,6 +496,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv, argv + argc);
   try {
     if (*run) return command_run(scenario_file, o, replications, oo, check, args);
+    if (*sweep) return command_sweep(sweep_file, o, oo, args);
+    if (*sensitivity) return command_sensitivity(sweep_file, o, so, oo, args);
     if (*compare)
       return command_compare(compare_files, o, compare_replications, only_variants, oo, args);
     if (*prioritize)

@@ -305,6 +305,8 @@ struct chart {
 
 std::vector<chart> build_charts(const report_content& c) {
   std::vector<chart> charts;
+  for (const auto& extra : c.charts)
+    charts.push_back({extra.id, extra.title, extra.explanation, extra.spec});
   if (c.runs == nullptr || c.runs->empty() || c.runs->front().empty()) return charts;
   const auto& base = c.runs->front();
   const std::string step_title = fmt::format("{}", to_string(c.baseline->time.unit));
@@ -515,13 +517,12 @@ std::vector<std::pair<std::string, nlohmann::json>> report_charts(const report_c
 std::string html_report(const report_content& c) {
   const auto charts = build_charts(c);
   const scenario& s = *c.baseline;
-  std::string title;
-  if (c.ranking != nullptr)
-    title = fmt::format("{}: touchpoint priorities", s.name);
-  else if (c.variants != nullptr)
-    title = fmt::format("{}: variants compared", s.name);
-  else
-    title = fmt::format("{}: predicted loyalty and word of mouth", s.name);
+  const auto command_title = [&] {
+    if (c.ranking != nullptr) return fmt::format("{}: touchpoint priorities", s.name);
+    if (c.variants != nullptr) return fmt::format("{}: variants compared", s.name);
+    return fmt::format("{}: predicted loyalty and word of mouth", s.name);
+  };
+  const std::string title = c.title.empty() ? command_title() : c.title;
   const std::size_t replications =
       c.runs != nullptr && !c.runs->empty() ? c.runs->front().size() : 0;
 
@@ -543,6 +544,7 @@ std::string html_report(const report_content& c) {
     html += fmt::format("<p class=explain>{}</p>", escape_html(s.description));
   html += "<pre id=report-errors></pre>";
 
+  html += c.tables_html;
   if (c.ranking != nullptr) {
     html += "<h2>Touchpoint priorities</h2><p class=explain>Each touchpoint's quality raised by " +
             fmt::format("{}", c.ranking->options.quality_step) +

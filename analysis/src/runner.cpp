@@ -7,17 +7,16 @@
 
 namespace cesim::analysis {
 
-std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
-                                              const runner_options& options) {
-  const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
-  std::vector<std::vector<run_result>> runs(arms.size(), std::vector<run_result>(replications));
-  const std::size_t jobs = arms.size() * replications;
-  if (jobs == 0) return runs;
-  std::mutex progress_lock;
+void run_stream(std::size_t jobs, std::uint32_t concurrent,
+                const std::function<run_result(std::size_t)>& run,
+                const std::function<void(std::size_t, run_result&&)>& done) {
+  if (jobs == 0) return;
   std::size_t next = 0;
-  // A pipeline keeps `concurrent` runs in flight without the idle tail of fixed waves.
+  using job_result = std::pair<std::size_t, run_result>;
+  // A pipeline keeps `concurrent` runs in flight without the idle tail of fixed waves; its
+  // last stage is serial in order, so results leave in job order.
   tbb::parallel_pipeline(
-      std::max<std::size_t>(1, options.concurrent),
+      std::max<std::size_t>(1, concurrent),
       tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
                                           [&](tbb::flow_control& fc) -> std::size_t {
                                             if (next == jobs) {
@@ -26,19 +25,36 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
                                             }
                                             return next++;
                                           }) &
-          tbb::make_filter<std::size_t, void>(tbb::filter_mode::parallel, [&](std::size_t job) {
-            const std::size_t arm = job / replications;
-            const auto replication = static_cast<std::uint32_t>(job % replications);
-            run_options ro;
-            ro.replication = replication;
-            ro.check_invariants = options.check_invariants;
-            if (options.on_step)
-              ro.on_step = [&](std::uint32_t) {
-                const std::lock_guard guard(progress_lock);
-                options.on_step();
-              };
-            runs[arm][replication] = run_replication(arms[arm], ro);
+          tbb::make_filter<std::size_t, job_result>(tbb::filter_mode::parallel,
+                                                    [&](std::size_t job) {
+                                                      return job_result{job, run(job)};
+                                                    }) &
+          tbb::make_filter<job_result, void>(tbb::filter_mode::serial_in_order, [&](job_result r) {
+            done(r.first, std::move(r.second));
           }));
+}
+
+std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
+                                              const runner_options& options) {
+  const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
+  std::vector<std::vector<run_result>> runs(arms.size(), std::vector<run_result>(replications));
+  std::mutex progress_lock;
+  run_stream(
+      arms.size() * replications, options.concurrent,
+      [&](std::size_t job) {
+        run_options ro;
+        ro.replication = static_cast<std::uint32_t>(job % replications);
+        ro.check_invariants = options.check_invariants;
+        if (options.on_step)
+          ro.on_step = [&](std::uint32_t) {
+            const std::lock_guard guard(progress_lock);
+            options.on_step();
+          };
+        return run_replication(arms[job / replications], ro);
+      },
+      [&](std::size_t job, run_result&& result) {
+        runs[job / replications][job % replications] = std::move(result);
+      });
   return runs;
 }
 

@@ -12,7 +12,20 @@
 
 namespace cesim::analysis {
 
+/// A chart made by the caller (sweep, sensitivity, calibration).
+struct report_chart {
+  std::string id;
+  std::string title;
+  std::string explanation;
+  nlohmann::json spec;  ///< Vega-Lite, data inline
+};
+
 struct report_content {
+  /// Overrides the title derived from the command.
+  std::string title;
+  /// Charts and an HTML fragment (tables) placed before the standard sections.
+  std::vector<report_chart> charts;
+  std::string tables_html;
   const scenario* baseline = nullptr;
   /// runs[arm][replication]; arm 0 is the baseline (the only arm for `cesim run`).
   const std::vector<std::vector<run_result>>* runs = nullptr;

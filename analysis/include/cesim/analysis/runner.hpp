@@ -24,6 +24,13 @@ struct runner_options {
   std::function<void()> on_step;
 };
 
+/// Streams `jobs` jobs: `run(job)` in parallel with at most `concurrent` in flight, then
+/// `done(job, result)` serially and in job order (a reorder buffer), so whatever `done` writes is
+/// in the same order for any thread count and any scheduling. Sweeps write their table there.
+void run_stream(std::size_t jobs, std::uint32_t concurrent,
+                const std::function<run_result(std::size_t)>& run,
+                const std::function<void(std::size_t, run_result&&)>& done);
+
 /// runs[arm][replication]. Replication r of every arm uses the key (seed of that arm, r), so arms
 /// sharing a seed share their random numbers draw for draw (common random numbers).
 std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,

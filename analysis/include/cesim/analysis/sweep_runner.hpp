@@ -1,0 +1,50 @@
+#pragma once
+/// Runs a scenario at many parameter points, each for R replications, through the shared runner:
+/// the engine behind `cesim sweep`, `cesim sensitivity` and `cesim calibrate`. Points are
+/// described by their key-path overrides; replication r of every point uses the key (seed, r),
+/// so points differ only by their parameters (common random numbers across the design).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cesim/analysis/sweep_spec.hpp"
+#include "cesim/config/scenario.hpp"
+#include "cesim/io/scenario_loader.hpp"
+#include "cesim/sim/results.hpp"
+
+namespace cesim::analysis {
+
+struct point_run_options {
+  std::uint32_t replications = 1;
+  unsigned threads = 1;
+  /// Applied before each point's own overrides (command-line --set, --population, ...).
+  io::load_options base;
+  bool check_invariants = false;
+  std::function<void()> on_step;
+};
+
+/// A design point as overrides: the spec's fixed `set`, then the point's parameter values.
+std::vector<override_spec> overrides_of(const sweep_spec& spec, const sweep_point& point);
+
+/// The design point at unit coordinates `u` (one per parameter), mapped by each parameter's
+/// range, values or distribution.
+sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vector<double>& u);
+
+/// The scenario of one point: the base options' overrides, then the point's.
+scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
+                    const io::load_options& base);
+
+/// Loads the scenario of every point before anything runs, so a value the scenario rejects
+/// stops the command at once, naming the point (at most 20 problems are listed).
+void check_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
+                  const io::load_options& base);
+
+/// Runs points x replications; each run loads its point's scenario (scenarios are not all kept
+/// in memory). `done(point, replication, result)` is called serially in (point, replication)
+/// order as runs finish, whatever the thread count.
+void run_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
+                const point_run_options& options,
+                const std::function<void(std::size_t, std::uint32_t, const run_result&)>& done);
+
+}  // namespace cesim::analysis

@@ -1,0 +1,72 @@
+#include "cesim/analysis/sweep_runner.hpp"
+
+#include <mutex>
+
+#include "cesim/analysis/runner.hpp"
+#include "cesim/sim/simulation.hpp"
+
+namespace cesim::analysis {
+
+std::vector<override_spec> overrides_of(const sweep_spec& spec, const sweep_point& point) {
+  return point_overrides(spec, point);
+}
+
+sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vector<double>& u) {
+  sweep_point p;
+  p.index = index;
+  for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
+    auto [text, number] = value_at(spec.parameters[k], u.at(k));
+    p.values.push_back(std::move(text));
+    p.numbers.push_back(number);
+  }
+  return p;
+}
+
+scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
+                    const io::load_options& base) {
+  io::load_options options = base;
+  options.overrides.insert(options.overrides.end(), point.begin(), point.end());
+  return io::load_scenario(spec.scenario_file, options);
+}
+
+void check_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
+                  const io::load_options& base) {
+  std::vector<diagnostic> problems;
+  for (const auto& overrides : points) {
+    try {
+      (void)load_point(spec, overrides, base);
+    } catch (const input_error& e) {
+      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
+      // A systematic mistake repeats at every point; a few examples say enough.
+      if (problems.size() >= 20) break;
+    }
+  }
+  if (!problems.empty()) throw input_error(problems);
+}
+
+void run_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
+                const point_run_options& options,
+                const std::function<void(std::size_t, std::uint32_t, const run_result&)>& done) {
+  if (points.empty()) return;
+  const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
+  const scenario first = load_point(spec, points.front(), options.base);
+  std::mutex progress_lock;
+  run_stream(
+      points.size() * replications, default_concurrency(first, options.threads),
+      [&](std::size_t job) {
+        run_options ro;
+        ro.replication = static_cast<std::uint32_t>(job % replications);
+        ro.check_invariants = options.check_invariants;
+        if (options.on_step)
+          ro.on_step = [&](std::uint32_t) {
+            const std::lock_guard guard(progress_lock);
+            options.on_step();
+          };
+        return run_replication(load_point(spec, points[job / replications], options.base), ro);
+      },
+      [&](std::size_t job, run_result&& result) {
+        done(job / replications, static_cast<std::uint32_t>(job % replications), result);
+      });
+}
+
+}  // namespace cesim::analysis

@@ -1,0 +1,473 @@
+#include "research.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <tbb/global_control.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "cesim/analysis/compare.hpp"
+#include "cesim/analysis/report.hpp"
+#include "cesim/analysis/sensitivity.hpp"
+#include "cesim/analysis/sobol_sequence.hpp"
+#include "cesim/analysis/statistics.hpp"
+#include "cesim/analysis/sweep_runner.hpp"
+#include "cesim/analysis/sweep_spec.hpp"
+#include "cesim/util/sha256.hpp"
+#include "progress.hpp"
+
+namespace cesim::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+/// A CSV cell: quoted when it holds a comma, quote or line break (YAML maps as values do).
+std::string csv_text(std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+/// A results folder that fills while the command runs, so finished points can be read (and,
+/// later, resumed) before the end. Unlike `cesim run`'s folder it is not renamed into place.
+fs::path prepare_live_directory(const fs::path& dir, bool force) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!force)
+      throw output_error(
+          fmt::format("'{}' already exists; choose another --out or add --force", dir.string()));
+    fs::remove_all(dir, ec);
+    if (ec) throw output_error(fmt::format("cannot replace '{}': {}", dir.string(), ec.message()));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw output_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
+  return dir;
+}
+
+/// An append-only CSV file: rows are written through stdio; sync() flushes and fsyncs, so what
+/// a finished point wrote survives a crash.
+class live_table {
+ public:
+  live_table(const fs::path& path, const std::string& header) : path_(path) {
+    file_ = std::fopen(path.c_str(), "w");
+    if (file_ == nullptr)
+      throw output_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
+    append(header);
+  }
+  ~live_table() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  live_table(const live_table&) = delete;
+  live_table& operator=(const live_table&) = delete;
+
+  void append(const std::string& row) {
+    if (std::fputs(row.c_str(), file_) < 0 || std::fputc('\n', file_) < 0) fail();
+  }
+  void sync() {
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) fail();
+  }
+
+ private:
+  [[noreturn]] void fail() const {
+    throw output_error(fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
+  }
+  fs::path path_;
+  std::FILE* file_ = nullptr;
+};
+
+void write_whole_file(const fs::path& path, const std::string& text) {
+  live_table file(path,
+                  text.empty() || text.back() != '\n' ? text : text.substr(0, text.size() - 1));
+  file.sync();
+}
+
+std::vector<const analysis::outcome_metric*> metrics_of(const analysis::sweep_spec& spec) {
+  std::vector<const analysis::outcome_metric*> out;
+  for (const auto& name : spec.metrics) out.push_back(&analysis::outcome(name));
+  return out;
+}
+
+double total_value(const analysis::outcome_metric& m, const run_result& run) {
+  return m.value(run, run.summary.size() - 1);
+}
+
+/// Runs every point; writes results.csv (one row per point x replication, as runs finish, in
+/// point order) and returns per point and metric the values of each replication.
+std::vector<std::vector<std::vector<double>>> run_and_record(
+    const analysis::sweep_spec& spec, const std::vector<analysis::sweep_point>& design,
+    const std::vector<std::vector<override_spec>>& points, const io::load_options& base,
+    const scenario& first, unsigned threads, bool quiet, const fs::path& dir) {
+  const auto metrics = metrics_of(spec);
+  std::string header = "point,replication";
+  for (const auto& p : spec.parameters) header += "," + p.name;
+  for (const auto* m : metrics) header += fmt::format(",{}", m->name);
+  live_table results(dir / "results.csv", header);
+
+  std::vector<std::vector<std::vector<double>>> values(
+      points.size(), std::vector<std::vector<double>>(metrics.size()));
+  cli::progress_meter progress(points.size() * spec.replications * first.time.horizon,
+                               fmt::format("{}: {} points", spec.name, points.size()),
+                               !quiet && cli::stderr_is_terminal());
+  analysis::point_run_options ro;
+  ro.replications = spec.replications;
+  ro.threads = threads;
+  ro.base = base;
+  ro.on_step = [&] { progress.advance(); };
+  analysis::run_points(spec, points, ro,
+                       [&](std::size_t point, std::uint32_t replication, const run_result& run) {
+                         std::string row = fmt::format("{},{}", point, replication);
+                         for (const auto& v : design[point].values) row += "," + csv_text(v);
+                         for (std::size_t m = 0; m < metrics.size(); ++m) {
+                           const double v = total_value(*metrics[m], run);
+                           values[point][m].push_back(v);
+                           row += "," + analysis::csv_number(v);
+                         }
+                         results.append(row);
+                         if (replication + 1 == spec.replications) results.sync();
+                       });
+  progress.finish();
+  return values;
+}
+
+/// The base scenario and the manifest entry for the sweep file itself.
+scenario recorded_base(const analysis::sweep_spec& spec, const io::load_options& base) {
+  scenario s = io::load_scenario(spec.scenario_file, base);
+  s.inputs.insert(s.inputs.begin(), input_file{spec.file, sha256_file(spec.file), "sweep"});
+  return s;
+}
+
+void write_manifest(const fs::path& dir, const scenario& s, analysis::run_info& info,
+                    std::chrono::steady_clock::time_point started) {
+  info.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<std::string> outputs;
+  for (const auto& entry : fs::directory_iterator(dir))
+    outputs.push_back(entry.path().filename().string());
+  outputs.emplace_back("manifest.json");
+  std::sort(outputs.begin(), outputs.end());
+  write_whole_file(dir / "manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
+}
+
+std::vector<std::vector<override_spec>> overrides_of_design(
+    const analysis::sweep_spec& spec, const std::vector<analysis::sweep_point>& design) {
+  std::vector<std::vector<override_spec>> points;
+  points.reserve(design.size());
+  for (const auto& p : design) points.push_back(analysis::point_overrides(spec, p));
+  return points;
+}
+
+}  // namespace
+
+int command_sweep(const std::string& file, const common_options& o, const output_options& oo,
+                  const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  const auto spec = analysis::load_sweep(file);
+  const auto design = analysis::make_design(spec);
+  const auto points = overrides_of_design(spec, design);
+  const auto base = make_load_options(o);
+  const scenario s = recorded_base(spec, base);
+  analysis::check_points(spec, points, base);  // every point loads before anything runs
+  const unsigned threads = resolve_threads(o.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  const fs::path dir = prepare_live_directory(
+      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "sweep"), oo.force);
+
+  std::string design_csv = "point";
+  for (const auto& p : spec.parameters) design_csv += "," + p.name;
+  design_csv += "\n";
+  for (const auto& p : design) {
+    design_csv += std::to_string(p.index);
+    for (const auto& v : p.values) design_csv += "," + csv_text(v);
+    design_csv += "\n";
+  }
+  write_whole_file(dir / "design.csv", design_csv);
+
+  const auto values = run_and_record(spec, design, points, base, s, threads, o.quiet, dir);
+
+  // Per point: mean and 95% interval over replications.
+  const auto metrics = metrics_of(spec);
+  std::string summary = "point";
+  for (const auto& p : spec.parameters) summary += "," + p.name;
+  for (const auto* m : metrics) summary += fmt::format(",{0}_mean,{0}_ci_low,{0}_ci_high", m->name);
+  summary += "\n";
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> head{"point"};
+  for (const auto& p : spec.parameters) head.push_back(p.name);
+  for (const auto* m : metrics) head.emplace_back(m->name);
+  table.push_back(head);
+  for (std::size_t i = 0; i < design.size(); ++i) {
+    summary += std::to_string(i);
+    std::vector<std::string> row{std::to_string(i)};
+    for (const auto& v : design[i].values) {
+      summary += "," + csv_text(v);
+      row.push_back(v);
+    }
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      const auto e = analysis::summarize(values[i][m]);
+      summary += fmt::format(",{},{},{}", analysis::csv_number(e.mean),
+                             analysis::csv_number(e.ci_low), analysis::csv_number(e.ci_high));
+      const double scale = metrics[m]->display_scale;
+      row.push_back(std::isnan(e.mean)                 ? std::string("-")
+                    : std::abs(e.mean * scale) >= 1000 ? fmt::format("{:.0f}", e.mean * scale)
+                                                       : fmt::format("{:.2f}", e.mean * scale));
+    }
+    summary += "\n";
+    table.push_back(row);
+  }
+  write_whole_file(dir / "summary.csv", summary);
+
+  auto info = make_info("sweep", s, threads, spec.replications, args, started_utc);
+  write_manifest(dir, s, info, started);
+  if (!o.quiet) {
+    fmt::print("sweep {}: {} points x {} replications of {} ({} design); means per point{}\n",
+               spec.name, design.size(), spec.replications, s.name,
+               analysis::design_name(spec.design),
+               design.size() > 30 ? " (first 30; all in summary.csv)" : "");
+    if (table.size() > 31) table.resize(31);
+    fmt::print("{}", analysis::aligned_table(table));
+    fmt::print(
+        "\nresults: {}/ (design.csv, results.csv, summary.csv, manifest.json) in {:.1f}s on "
+        "{} thread{}\n",
+        dir.string(), info.wall_seconds, threads, threads == 1 ? "" : "s");
+  }
+  return ok;
+}
+
+namespace {
+
+/// Bars of an index per parameter with its interval, one panel per metric.
+json index_chart(const json& rows, std::string_view x_title) {
+  const json y{{"field", "parameter"}, {"type", "nominal"}, {"title", nullptr}, {"sort", "-x"}};
+  const json color{{"field", "index"}, {"type", "nominal"}, {"title", nullptr}};
+  const json offset{{"field", "index"}, {"type", "nominal"}};
+  json layer = json::array(
+      {json{{"mark", "bar"},
+            {"encoding",
+             {{"y", y},
+              {"yOffset", offset},
+              {"x", {{"field", "value"}, {"type", "quantitative"}, {"title", x_title}}},
+              {"color", color},
+              {"tooltip", json::array({json{{"field", "parameter"}}, json{{"field", "index"}},
+                                       json{{"field", "value"}, {"format", ".3f"}},
+                                       json{{"field", "low"}, {"format", ".3f"}},
+                                       json{{"field", "high"}, {"format", ".3f"}}})}}}},
+       json{{"mark", {{"type", "rule"}, {"color", "#333"}}},
+            {"encoding",
+             {{"y", y},
+              {"yOffset", offset},
+              {"x", {{"field", "low"}, {"type", "quantitative"}}},
+              {"x2", {{"field", "high"}}}}}}});
+  return json{{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+              {"data", {{"values", rows}}},
+              {"facet", {{"row", {{"field", "metric"}, {"type", "nominal"}, {"title", nullptr}}}}},
+              {"spec", {{"width", 640}, {"layer", layer}}},
+              {"resolve", {{"scale", {{"x", "independent"}, {"y", "independent"}}}}}};
+}
+
+struct index_row {
+  std::string metric, parameter, measure;
+  double value, low, high;
+};
+
+}  // namespace
+
+int command_sensitivity(const std::string& file, const common_options& o,
+                        const sensitivity_options& so, const output_options& oo,
+                        const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  const auto spec = analysis::load_sweep(file);
+  const std::size_t d = spec.parameters.size();
+  const bool sobol = so.method == "sobol";
+  const auto bad_option = [](std::string_view option, std::string message) {
+    return input_error(source_mark{std::make_shared<const std::string>(std::string(option)), 0, 0},
+                       "", std::move(message));
+  };
+  if (sobol && 2 * d > analysis::sobol_max_dimensions())
+    throw bad_option("--method", fmt::format("Sobol indices handle at most {} parameters; this "
+                                             "sweep has {}: screen them with --method morris",
+                                             analysis::sobol_max_dimensions() / 2, d));
+  if (!sobol && (so.levels < 2 || so.levels % 2 != 0))
+    throw bad_option("--levels", fmt::format("must be even and at least 2, got {}", so.levels));
+  if (sobol && so.samples < 2) throw bad_option("--samples", "must be at least 2");
+  if (!sobol && so.trajectories < 2) throw bad_option("--trajectories", "must be at least 2");
+
+  // Unit-cube design of the method, mapped through each parameter's range or distribution.
+  std::vector<double> unit;
+  analysis::morris_design morris;
+  analysis::saltelli_design saltelli;
+  if (sobol) {
+    saltelli = analysis::make_saltelli_design(d, so.samples);
+    unit = saltelli.points;
+  } else {
+    morris = analysis::make_morris_design(d, so.trajectories, so.levels, spec.seed);
+    unit = morris.points;
+  }
+  const std::size_t rows = unit.size() / d;
+  if (rows * spec.replications > analysis::max_sweep_runs)
+    throw bad_option(sobol ? "--samples" : "--trajectories",
+                     fmt::format("{} points x {} replications exceed the limit of {} runs", rows,
+                                 spec.replications, analysis::max_sweep_runs));
+  std::vector<analysis::sweep_point> design;
+  for (std::size_t i = 0; i < rows; ++i)
+    design.push_back(
+        analysis::point_at(spec, i,
+                           std::vector<double>(unit.begin() + static_cast<long>(i * d),
+                                               unit.begin() + static_cast<long>((i + 1) * d))));
+  const auto points = overrides_of_design(spec, design);
+  const auto base = make_load_options(o);
+  const scenario s = recorded_base(spec, base);
+  analysis::check_points(spec, points, base);
+  const unsigned threads = resolve_threads(o.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  const fs::path dir = prepare_live_directory(
+      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, so.method), oo.force);
+  const auto values = run_and_record(spec, design, points, base, s, threads, o.quiet, dir);
+
+  // The model output of a point is its mean over replications (common random numbers make
+  // the points comparable; more replications smooth the response).
+  const auto metrics = metrics_of(spec);
+  std::vector<index_row> indices;
+  std::vector<std::string> skipped;
+  for (std::size_t m = 0; m < metrics.size(); ++m) {
+    std::vector<double> outputs;
+    for (std::size_t i = 0; i < rows; ++i)
+      outputs.push_back(analysis::summarize(values[i][m]).mean);
+    try {
+      if (sobol) {
+        const auto idx = analysis::sobol_indices(saltelli, outputs, so.bootstrap, spec.seed);
+        for (std::size_t k = 0; k < d; ++k) {
+          indices.push_back({std::string(metrics[m]->name), spec.parameters[k].name, "first",
+                             idx[k].first, idx[k].first_ci_low, idx[k].first_ci_high});
+          indices.push_back({std::string(metrics[m]->name), spec.parameters[k].name, "total",
+                             idx[k].total, idx[k].total_ci_low, idx[k].total_ci_high});
+        }
+      } else {
+        const auto idx = analysis::morris_indices(morris, outputs, so.bootstrap, spec.seed);
+        for (std::size_t k = 0; k < d; ++k) {
+          indices.push_back({std::string(metrics[m]->name), spec.parameters[k].name, "mu_star",
+                             idx[k].mu_star, idx[k].mu_star_ci_low, idx[k].mu_star_ci_high});
+          indices.push_back({std::string(metrics[m]->name), spec.parameters[k].name, "mu",
+                             idx[k].mu, not_available, not_available});
+          indices.push_back({std::string(metrics[m]->name), spec.parameters[k].name, "sigma",
+                             idx[k].sigma, not_available, not_available});
+        }
+      }
+    } catch (const std::invalid_argument& e) {
+      skipped.push_back(fmt::format("{}: {}", metrics[m]->name, e.what()));
+    }
+  }
+
+  std::string csv = "method,metric,parameter,index,value,ci_low,ci_high\n";
+  json doc{{"method", so.method},
+           {"sweep", spec.file},
+           {"scenario", s.name},
+           {"points", rows},
+           {"replications", spec.replications},
+           {"bootstrap", so.bootstrap},
+           {"skipped", skipped}};
+  json list = json::array();
+  json chart_rows = json::array();
+  const std::string headline = sobol ? "total" : "mu_star";
+  for (const auto& r : indices) {
+    csv += fmt::format("{},{},{},{},{},{},{}\n", so.method, r.metric, r.parameter, r.measure,
+                       analysis::csv_number(r.value), analysis::csv_number(r.low),
+                       analysis::csv_number(r.high));
+    list.push_back(json{{"metric", r.metric},
+                        {"parameter", r.parameter},
+                        {"index", r.measure},
+                        {"value", analysis::json_number(r.value)},
+                        {"ci_low", analysis::json_number(r.low)},
+                        {"ci_high", analysis::json_number(r.high)}});
+    if (r.measure == "first" || r.measure == "total" || r.measure == "mu_star")
+      chart_rows.push_back(
+          json{{"metric", r.metric},
+               {"parameter", r.parameter},
+               {"index", r.measure},
+               {"value", analysis::json_number(r.value)},
+               {"low", analysis::json_number(std::isnan(r.low) ? r.value : r.low)},
+               {"high", analysis::json_number(std::isnan(r.high) ? r.value : r.high)}});
+  }
+  doc["indices"] = list;
+  write_whole_file(dir / "sensitivity.csv", csv);
+  write_whole_file(dir / "sensitivity.json", doc.dump(2) + "\n");
+
+  // Ranked table per metric, by the headline index.
+  std::string text;
+  std::string html;
+  for (const auto* m : metrics) {
+    std::vector<const index_row*> ranked;
+    for (const auto& r : indices)
+      if (r.metric == m->name && r.measure == headline) ranked.push_back(&r);
+    if (ranked.empty()) continue;
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const index_row* a, const index_row* b) { return a->value > b->value; });
+    std::vector<std::vector<std::string>> table;
+    table.push_back(sobol ? std::vector<std::string>{"parameter", "first order", "total"}
+                          : std::vector<std::string>{"parameter", "mu*", "mu", "sigma"});
+    html += fmt::format("<h3>{}</h3><table><thead><tr>", m->name);
+    for (const auto& h : table.front()) html += "<th>" + h + "</th>";
+    html += "</tr></thead><tbody>";
+    for (const auto* r : ranked) {
+      std::vector<std::string> row{r->parameter};
+      for (const auto& other : indices)
+        if (other.metric == r->metric && other.parameter == r->parameter)
+          row.push_back(std::isnan(other.low) ? fmt::format("{:.3g}", other.value)
+                                              : fmt::format("{:.3f} [{:.3f}, {:.3f}]", other.value,
+                                                            other.low, other.high));
+      html += "<tr>";
+      for (const auto& cell : row) html += "<td>" + cell + "</td>";
+      html += "</tr>";
+      table.push_back(std::move(row));
+    }
+    html += "</tbody></table>";
+    text += fmt::format("\n{}\n", m->name) + analysis::aligned_table(table);
+  }
+
+  if (oo.report) {
+    analysis::report_content content;
+    content.baseline = &s;
+    content.title =
+        fmt::format("{}: {} sensitivity of {}", spec.name, sobol ? "Sobol" : "Morris", s.name);
+    content.tables_html =
+        fmt::format(
+            "<h2>Sensitivity indices</h2><p class=explain>{} over {} parameters, {} "
+            "points x {} replications; 95% bootstrap intervals. Ranked by {}.</p>",
+            sobol ? "Sobol first-order and total indices (Saltelli design)"
+                  : "Morris elementary effects",
+            d, rows, spec.replications, sobol ? "the total index" : "mu*") +
+        html;
+    content.charts.push_back(
+        {"indices", sobol ? "First-order and total Sobol indices" : "Morris mu* and sigma",
+         sobol ? "Share of the output variance due to each parameter alone (first order) and "
+                 "with all its interactions (total)."
+               : "Mean absolute elementary effect (mu*) per parameter: how much the output "
+                 "moves when the parameter moves across its range.",
+         index_chart(chart_rows, sobol ? "index" : "mu*")});
+    content.info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
+    write_whole_file(dir / "report.html", analysis::html_report(content));
+  }
+  auto info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
+  write_manifest(dir, s, info, started);
+  if (!o.quiet) {
+    fmt::print("{} sensitivity of {} ({}): {} parameters, {} points x {} replications{}\n",
+               sobol ? "Sobol" : "Morris", s.name, spec.name, d, rows, spec.replications,
+               sobol ? "; first-order and total indices [95% bootstrap interval]"
+                     : "; mu* [95% bootstrap interval], mu, sigma");
+    fmt::print("{}", text);
+    for (const auto& skip : skipped) fmt::print("skipped {}\n", skip);
+    fmt::print("\nresults: {}/ in {:.1f}s on {} thread{}\n", dir.string(), info.wall_seconds,
+               threads, threads == 1 ? "" : "s");
+  }
+  return ok;
+}
+
+}  // namespace cesim::cli
