@@ -524,7 +524,7 @@ std::string html_report(const report_content& c) {
   };
   const std::string title = c.title.empty() ? command_title() : c.title;
   const std::size_t replications =
-      c.runs != nullptr && !c.runs->empty() ? c.runs->front().size() : 0;
+      c.runs != nullptr && !c.runs->empty() ? c.runs->front().size() : c.info.replications;
 
   std::string html = "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>";
   html += "<meta name=viewport content=\"width=device-width, initial-scale=1\">";

@@ -1,5 +1,6 @@
 #include "cesim/analysis/sweep_runner.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 #include "cesim/analysis/runner.hpp"
@@ -24,8 +25,12 @@ sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vecto
 
 scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
                     const io::load_options& base) {
+  // The sweep's fixed `set` first, then the command line (so --population can shrink a sweep
+  // for a trial), then the point's parameters, which must win.
   io::load_options options = base;
-  options.overrides.insert(options.overrides.end(), point.begin(), point.end());
+  const auto fixed = static_cast<long>(std::min(spec.fixed.size(), point.size()));
+  options.overrides.insert(options.overrides.begin(), point.begin(), point.begin() + fixed);
+  options.overrides.insert(options.overrides.end(), point.begin() + fixed, point.end());
   return io::load_scenario(spec.scenario_file, options);
 }
 

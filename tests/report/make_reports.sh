@@ -12,4 +12,6 @@ mkdir -p "$out"
 "$cesim" run "$scenario" $small -r 3 --out "$out/run"
 "$cesim" compare "$scenario" $small -r 3 --out "$out/compare"
 "$cesim" prioritize "$scenario" $small -r 2 --out "$out/prioritize"
+"$cesim" sensitivity "$source_dir/scenarios/sweeps/contest_design.yaml" --method morris \
+  --trajectories 2 --population 3000 --quiet --force --out "$out/sensitivity"
 echo "reports written to $out"

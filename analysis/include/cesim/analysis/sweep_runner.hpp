@@ -31,7 +31,8 @@ std::vector<override_spec> overrides_of(const sweep_spec& spec, const sweep_poin
 /// range, values or distribution.
 sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vector<double>& u);
 
-/// The scenario of one point: the base options' overrides, then the point's.
+/// The scenario of one point: the sweep's fixed `set`, then the base options' overrides (the
+/// command line), then the point's parameter values.
 scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
                     const io::load_options& base);
 
