@@ -464,6 +464,25 @@ int main(int argc, char** argv) {
   sensitivity->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples (default 1000)");
   add_output_options(sensitivity);
 
+  cli::calibration_options co;
+  auto* calibrate = app.add_subcommand(
+      "calibrate",
+      "Fit the sweep's parameters (ranges and distributions are the prior) to observed data by "
+      "approximate Bayesian computation; posterior sample, best fit, observed against simulated");
+  calibrate->add_option("sweep", sweep_file, "Sweep YAML file: scenario, parameters (priors)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  calibrate->add_option("--observed", co.observed, "CSV: step or date, metric, value[, segment]")
+      ->required()
+      ->check(CLI::ExistingFile);
+  calibrate->add_option("--start-date", co.start_date, "Date of step 0 (YYYY-MM-DD)");
+  calibrate->add_option("--particles", co.abc.particles, "Posterior sample size (default 200)");
+  calibrate->add_option("--rounds", co.abc.rounds, "SMC rounds after the first (default 4)");
+  calibrate->add_option("--initial", co.abc.initial_draws, "Prior draws in round 0 (default 1000)");
+  calibrate->add_option("--abc-seed", co.abc.seed, "Seed of the ABC proposals (default 1)");
+  add_scenario_options(calibrate, o);
+  add_output_options(calibrate);
+
   std::vector<std::string> files;
   auto* validate = app.add_subcommand(
       "validate", "Check scenario and persona files; report every problem found");
@@ -497,6 +516,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return command_run(scenario_file, o, replications, oo, check, args);
     if (*sweep) return command_sweep(sweep_file, o, oo, args);
+    if (*calibrate) return command_calibrate(sweep_file, o, co, oo, args);
     if (*sensitivity) return command_sensitivity(sweep_file, o, so, oo, args);
     if (*compare)
       return command_compare(compare_files, o, compare_replications, only_variants, oo, args);

@@ -17,6 +17,7 @@
 #include "cesim/analysis/statistics.hpp"
 #include "cesim/analysis/sweep_runner.hpp"
 #include "cesim/analysis/sweep_spec.hpp"
+#include "cesim/rng/philox.hpp"
 #include "cesim/util/sha256.hpp"
 #include "progress.hpp"
 
@@ -33,6 +34,12 @@ std::string csv_text(std::string_view text) {
   std::string quoted = "\"";
   for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
+}
+
+std::vector<std::string> csv_cells(const std::vector<std::string>& values) {
+  std::vector<std::string> cells;
+  for (const auto& v : values) cells.push_back(csv_text(v));
+  return cells;
 }
 
 /// A results folder that fills while the command runs, so finished points can be read (and,
@@ -464,6 +471,337 @@ int command_sensitivity(const std::string& file, const common_options& o,
                      : "; mu* [95% bootstrap interval], mu, sigma");
     fmt::print("{}", text);
     for (const auto& skip : skipped) fmt::print("skipped {}\n", skip);
+    fmt::print("\nresults: {}/ in {:.1f}s on {} thread{}\n", dir.string(), info.wall_seconds,
+               threads, threads == 1 ? "" : "s");
+  }
+  return ok;
+}
+
+}  // namespace cesim::cli
+
+namespace cesim::cli {
+
+namespace {
+
+/// Observed points, the best fit and the posterior predictive band, one panel per series.
+json fit_chart(const json& rows) {
+  const json x{{"field", "step"}, {"type", "quantitative"}, {"title", "step"}};
+  json layer = json::array(
+      {json{{"mark", {{"type", "area"}, {"opacity", 0.25}, {"color", "#4c78a8"}}},
+            {"encoding",
+             {{"x", x},
+              {"y", {{"field", "low"}, {"type", "quantitative"}, {"title", nullptr}}},
+              {"y2", {{"field", "high"}}}}}},
+       json{{"mark", {{"type", "line"}, {"color", "#4c78a8"}}},
+            {"encoding", {{"x", x}, {"y", {{"field", "best"}, {"type", "quantitative"}}}}}},
+       json{{"mark", {{"type", "point"}, {"filled", true}, {"color", "#e45756"}}},
+            {"encoding",
+             {{"x", x},
+              {"y", {{"field", "observed"}, {"type", "quantitative"}}},
+              {"tooltip", json::array({json{{"field", "step"}}, json{{"field", "observed"}},
+                                       json{{"field", "best"}, {"format", ".4~g"}}})}}}}});
+  return json{{"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+              {"data", {{"values", rows}}},
+              {"facet", {{"row", {{"field", "series"}, {"type", "nominal"}, {"title", nullptr}}}}},
+              {"spec", {{"width", 640}, {"height", 200}, {"layer", layer}}},
+              {"resolve", {{"scale", {{"y", "independent"}}}}}};
+}
+
+/// Weighted histograms of the posterior, one panel per parameter; bins are computed here, per
+/// parameter, since Vega-Lite bins a faceted field once over all panels.
+json posterior_chart(const std::vector<std::string>& names,
+                     const std::vector<std::vector<double>>& values,
+                     const std::vector<double>& weights) {
+  constexpr std::size_t bins = 24;
+  json rows = json::array();
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    const auto [lo, hi] = std::minmax_element(values[k].begin(), values[k].end());
+    const double width = (*hi - *lo) / bins;
+    std::vector<double> mass(bins, 0.0);
+    for (std::size_t i = 0; i < values[k].size(); ++i) {
+      const auto b =
+          width > 0 ? std::min(bins - 1, static_cast<std::size_t>((values[k][i] - *lo) / width))
+                    : 0;
+      mass[b] += weights[i];
+    }
+    for (std::size_t b = 0; b < bins; ++b)
+      rows.push_back(json{{"parameter", names[k]},
+                          {"from", *lo + static_cast<double>(b) * width},
+                          {"to", *lo + static_cast<double>(b + 1) * width},
+                          {"weight", mass[b]}});
+  }
+  return json{
+      {"$schema", "https://vega.github.io/schema/vega-lite/v5.json"},
+      {"data", {{"values", rows}}},
+      {"facet", {{"row", {{"field", "parameter"}, {"type", "nominal"}, {"title", nullptr}}}}},
+      {"spec",
+       {{"width", 640},
+        {"height", 120},
+        {"mark", "bar"},
+        {"encoding",
+         {{"x",
+           {{"field", "from"},
+            {"type", "quantitative"},
+            {"title", nullptr},
+            {"scale", {{"zero", false}}}}},
+          {"x2", {{"field", "to"}}},
+          {"y", {{"field", "weight"}, {"type", "quantitative"}, {"title", "posterior weight"}}},
+          {"y2", {{"datum", 0}}}}}}},
+      {"resolve", {{"scale", {{"x", "independent"}, {"y", "independent"}}}}}};
+}
+
+std::string series_name(const analysis::observation& obs) {
+  return obs.segment == "total" ? obs.metric : fmt::format("{} ({})", obs.metric, obs.segment);
+}
+
+}  // namespace
+
+int command_calibrate(const std::string& file, const common_options& o,
+                      const calibration_options& co, const output_options& oo,
+                      const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  const auto spec = analysis::load_sweep(file);
+  const std::size_t d = spec.parameters.size();
+  const auto base = make_load_options(o);
+  scenario s = recorded_base(spec, base);
+  analysis::observation_options obo;
+  obo.start_date = co.start_date;
+  obo.days_per_step = 7 * s.time.weeks_per_step;
+  const auto data = analysis::load_observations(co.observed, obo);
+  {
+    std::vector<std::string> segments;
+    for (const auto& seg : s.segments) segments.push_back(seg.name);
+    analysis::check_segments(data, segments);
+    analysis::check_steps(data, s.time.horizon);
+  }
+  s.inputs.push_back(input_file{co.observed, sha256_file(co.observed), "observed"});
+  const unsigned threads = resolve_threads(o.threads);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+  const fs::path dir = prepare_live_directory(
+      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate"), oo.force);
+
+  // Every model evaluation, as it happens: the raw material of the posterior.
+  std::string header = "evaluation";
+  for (const auto& p : spec.parameters) header += "," + p.name;
+  header += ",distance";
+  live_table evaluations(dir / "evaluations.csv", header);
+  std::size_t evaluated = 0;
+  const bool show = !o.quiet && cli::stderr_is_terminal();
+  analysis::point_run_options ro;
+  ro.replications = spec.replications;
+  ro.threads = threads;
+  ro.base = base;
+
+  // Runs unit points; returns per point its runs (replications), in order. During the ABC
+  // search every evaluation draws fresh random numbers (a seed derived from the scenario's seed
+  // and the evaluation's number): ABC needs independent model draws, or the posterior would
+  // describe one realisation of the noise and come out too narrow.
+  const auto run_unit_points = [&](const std::vector<double>& unit, std::size_t first_index,
+                                   bool fresh_seeds) {
+    const std::size_t k = unit.size() / d;
+    std::vector<analysis::sweep_point> design;
+    for (std::size_t i = 0; i < k; ++i)
+      design.push_back(
+          analysis::point_at(spec, first_index + i,
+                             std::vector<double>(unit.begin() + static_cast<long>(i * d),
+                                                 unit.begin() + static_cast<long>((i + 1) * d))));
+    auto points = overrides_of_design(spec, design);
+    if (fresh_seeds)
+      for (std::size_t i = 0; i < k; ++i)
+        points[i].push_back(override_spec{
+            "seed", std::to_string(rng::derive_seed(s.seed, first_index + i, 0xca11b)),
+            fmt::format("calibration evaluation {}", first_index + i)});
+    if (first_index == 0) analysis::check_points(spec, points, base);
+    std::vector<std::vector<run_result>> runs(k);
+    analysis::run_points(spec, points, ro,
+                         [&](std::size_t point, std::uint32_t, const run_result& run) {
+                           runs[point].push_back(run);
+                         });
+    return std::make_pair(design, std::move(runs));
+  };
+  const auto pointers = [](const std::vector<run_result>& runs) {
+    std::vector<const run_result*> out;
+    for (const auto& r : runs) out.push_back(&r);
+    return out;
+  };
+
+  const analysis::abc_evaluator evaluate = [&](const std::vector<double>& unit) {
+    auto [design, runs] = run_unit_points(unit, evaluated, true);
+    std::vector<double> distances;
+    for (std::size_t i = 0; i < design.size(); ++i) {
+      const double dist = analysis::distance(pointers(runs[i]), data);
+      distances.push_back(dist);
+      evaluations.append(fmt::format("{},{},{}", evaluated + i,
+                                     fmt::join(csv_cells(design[i].values), ","),
+                                     analysis::csv_number(dist)));
+    }
+    evaluations.sync();
+    evaluated += design.size();
+    if (show)
+      fmt::print(stderr, "\r{}: {} simulations, best distance so far {:.4g}   ", spec.name,
+                 evaluated, *std::min_element(distances.begin(), distances.end()));
+    return distances;
+  };
+  const auto result = analysis::abc_smc(d, co.abc, evaluate);
+  if (show) fmt::print(stderr, "\r{:80}\r", "");
+
+  const auto to_value = [&](std::size_t k, double u) {
+    return analysis::value_at(spec.parameters[k], u).second;
+  };
+  const auto posterior = analysis::summarize_posterior(result, to_value);
+
+  // The posterior sample.
+  std::string posterior_csv = "particle,weight,distance";
+  for (const auto& p : spec.parameters) posterior_csv += "," + p.name;
+  posterior_csv += "\n";
+  std::vector<std::vector<double>> particle_values(d);
+  for (std::size_t i = 0; i < result.size(); ++i) {
+    posterior_csv += fmt::format("{},{},{}", i, analysis::csv_number(result.weights[i]),
+                                 analysis::csv_number(result.distances[i]));
+    for (std::size_t k = 0; k < d; ++k) {
+      const double v = to_value(k, result.at(i, k));
+      posterior_csv += "," + analysis::csv_number(v);
+      particle_values[k].push_back(v);
+    }
+    posterior_csv += "\n";
+  }
+  write_whole_file(dir / "posterior.csv", posterior_csv);
+
+  // Fit: the best point, and the heaviest particles re-run for a predictive band.
+  std::vector<std::size_t> order(result.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return result.weights[a] > result.weights[b];
+  });
+  order.resize(std::min(order.size(), co.predictive));
+  std::vector<double> fit_unit = result.best;
+  for (auto i : order)
+    for (std::size_t k = 0; k < d; ++k) fit_unit.push_back(result.at(i, k));
+  const auto [fit_design, fit_runs] = run_unit_points(fit_unit, evaluated, false);
+  const auto best_values = fit_design.front().values;
+
+  std::string fit_csv =
+      "metric,segment,step,observed,best,predictive_low,predictive_median,"
+      "predictive_high\n";
+  json fit_rows = json::array();
+  std::vector<analysis::observation> series;  // one observation per series, as a key
+  for (const auto& obs : data.rows)
+    if (std::none_of(series.begin(), series.end(), [&](const analysis::observation& known) {
+          return known.metric == obs.metric && known.segment == obs.segment;
+        }))
+      series.push_back(obs);
+  for (const auto& key : series) {
+    for (std::uint32_t t = 0; t <= s.time.horizon; ++t) {
+      analysis::observation at = key;
+      at.step = t;
+      const auto mean_of = [&](const std::vector<run_result>& runs) {
+        double sum = 0;
+        for (const auto& r : runs) sum += analysis::simulated_value(r, at);
+        return sum / static_cast<double>(runs.size());
+      };
+      const double best = mean_of(fit_runs.front());
+      std::vector<double> predictive;
+      for (std::size_t i = 1; i < fit_runs.size(); ++i) predictive.push_back(mean_of(fit_runs[i]));
+      const std::vector<double> equal(predictive.size(), 1.0);
+      const auto band = predictive.empty() ? analysis::posterior_summary{best, 0, best, best, best}
+                                           : analysis::summarize_weighted(predictive, equal);
+      double observed = not_available;
+      for (const auto& obs : data.rows)
+        if (obs.step == t && obs.metric == key.metric && obs.segment == key.segment)
+          observed = obs.value;
+      fit_csv += fmt::format("{},{},{},{},{},{},{},{}\n", key.metric, key.segment, t,
+                             analysis::csv_number(observed), analysis::csv_number(best),
+                             analysis::csv_number(band.q025), analysis::csv_number(band.median),
+                             analysis::csv_number(band.q975));
+      fit_rows.push_back(json{{"series", series_name(key)},
+                              {"step", t},
+                              {"observed", analysis::json_number(observed)},
+                              {"best", analysis::json_number(best)},
+                              {"low", analysis::json_number(band.q025)},
+                              {"high", analysis::json_number(band.q975)}});
+    }
+  }
+  write_whole_file(dir / "fit.csv", fit_csv);
+
+  json parameters = json::array();
+  std::vector<std::vector<std::string>> table{
+      {"parameter", "median", "95% interval", "mean", "sd", "best fit"}};
+  std::string html =
+      "<h2>Fitted parameters</h2><table><thead><tr><th>parameter</th><th>path</th><th>median</th>"
+      "<th>95% credible interval</th><th>mean</th><th>sd</th><th>best fit</th></tr></thead>"
+      "<tbody>";
+  for (std::size_t k = 0; k < d; ++k) {
+    const auto& p = posterior[k];
+    parameters.push_back(json{{"name", spec.parameters[k].name},
+                              {"path", spec.parameters[k].path},
+                              {"mean", p.mean},
+                              {"sd", p.sd},
+                              {"q025", p.q025},
+                              {"median", p.median},
+                              {"q975", p.q975},
+                              {"best", best_values[k]}});
+    table.push_back({spec.parameters[k].name, fmt::format("{:.4g}", p.median),
+                     fmt::format("[{:.4g}, {:.4g}]", p.q025, p.q975), fmt::format("{:.4g}", p.mean),
+                     fmt::format("{:.3g}", p.sd), best_values[k]});
+    html += fmt::format(
+        "<tr><td>{}</td><td><code>{}</code></td><td>{:.4g}</td><td>[{:.4g}, {:.4g}]</td><td>{:.4g}"
+        "</td><td>{:.3g}</td><td>{}</td></tr>",
+        spec.parameters[k].name, spec.parameters[k].path, p.median, p.q025, p.q975, p.mean, p.sd,
+        best_values[k]);
+  }
+  html += "</tbody></table>";
+  json rounds = json::array();
+  for (const auto& r : result.rounds)
+    rounds.push_back(json{{"tolerance", r.tolerance},
+                          {"simulations", r.simulations},
+                          {"acceptance_rate", r.acceptance_rate},
+                          {"accepted", r.accepted},
+                          {"effective_sample_size", r.effective_sample_size},
+                          {"completed", r.completed}});
+  const json doc{{"sweep", spec.file},
+                 {"scenario", s.name},
+                 {"observed", co.observed},
+                 {"observations", data.rows.size()},
+                 {"replications", spec.replications},
+                 {"particles", result.size()},
+                 {"simulations", result.simulations},
+                 {"tolerance", result.tolerance},
+                 {"best_distance", result.best_distance},
+                 {"parameters", parameters},
+                 {"rounds", rounds}};
+  write_whole_file(dir / "calibration.json", doc.dump(2) + "\n");
+
+  auto info = make_info("calibrate", s, threads, spec.replications, args, started_utc);
+  if (oo.report) {
+    analysis::report_content content;
+    content.baseline = &s;
+    content.title = fmt::format("{}: calibration of {} to {}", spec.name, s.name,
+                                fs::path(co.observed).filename().string());
+    content.tables_html = html;
+    std::vector<std::string> parameter_names;
+    for (const auto& p : spec.parameters) parameter_names.push_back(p.name);
+    content.charts.push_back(
+        {"fit", "Observed against simulated",
+         fmt::format("Red: observed. Line: the best-fitting parameters (mean of {} replications). "
+                     "Band: 95% of the {} heaviest posterior particles re-run.",
+                     spec.replications, order.size()),
+         fit_chart(fit_rows)});
+    content.charts.push_back({"posterior", "Posterior of each parameter",
+                              "Weighted histogram of the ABC posterior sample: where the data put "
+                              "each parameter, and how sure it is.",
+                              posterior_chart(parameter_names, particle_values, result.weights)});
+    content.info = info;
+    write_whole_file(dir / "report.html", analysis::html_report(content));
+  }
+  write_manifest(dir, s, info, started);
+  if (!o.quiet) {
+    fmt::print(
+        "calibration of {} to {} ({} observations): ABC-SMC, {} particles, {} simulations, final "
+        "tolerance {:.4g}, best distance {:.4g}\n",
+        s.name, co.observed, data.rows.size(), result.size(), result.simulations, result.tolerance,
+        result.best_distance);
+    fmt::print("{}", analysis::aligned_table(table));
     fmt::print("\nresults: {}/ in {:.1f}s on {} thread{}\n", dir.string(), info.wall_seconds,
                threads, threads == 1 ? "" : "s");
   }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cesim/analysis/calibration.hpp"
 #include "common.hpp"
 
 namespace cesim::cli {
@@ -21,5 +22,15 @@ struct sensitivity_options {
 int command_sensitivity(const std::string& file, const common_options& o,
                         const sensitivity_options& so, const output_options& oo,
                         const std::vector<std::string>& args);
+
+struct calibration_options {
+  std::string observed;                   ///< CSV: step or date, metric, value[, segment]
+  std::optional<std::string> start_date;  ///< date of step 0, for a `date` column
+  analysis::abc_options abc;
+  std::size_t predictive = 20;  ///< posterior particles re-run for the predictive band
+};
+int command_calibrate(const std::string& file, const common_options& o,
+                      const calibration_options& co, const output_options& oo,
+                      const std::vector<std::string>& args);
 
 }  // namespace cesim::cli
