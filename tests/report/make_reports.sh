@@ -14,4 +14,7 @@ mkdir -p "$out"
 "$cesim" prioritize "$scenario" $small -r 2 --out "$out/prioritize"
 "$cesim" sensitivity "$source_dir/scenarios/sweeps/contest_design.yaml" --method morris \
   --trajectories 2 --population 3000 --quiet --force --out "$out/sensitivity"
+"$cesim" calibrate "$source_dir/scenarios/sweeps/bass_fit.yaml" \
+  --observed "$source_dir/scenarios/calibration/bass_observed.csv" --particles 10 --initial 20 \
+  --rounds 1 --population 2000 --quiet --force --out "$out/calibrate"
 echo "reports written to $out"
