@@ -49,7 +49,7 @@ TEST_CASE("Sobol points after a skip continue the sequence", "[sobol]") {
   CHECK(analysis::sobol_points(0, 3).empty());
 }
 
-TEST_CASE("Sobol coordinates lie in [0,1), also far into the sequence", "[sobol]") {
+TEST_CASE("Sobol coordinates lie in the unit interval, also far into the sequence", "[sobol]") {
   const std::size_t d = analysis::sobol_max_dimensions();
   CHECK(d >= 32);
   const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
@@ -59,7 +59,8 @@ TEST_CASE("Sobol coordinates lie in [0,1), also far into the sequence", "[sobol]
   }
 }
 
-TEST_CASE("every 1-D projection of the first 2^k Sobol points is the grid {j / 2^k}", "[sobol]") {
+TEST_CASE("every 1-D projection of the first 2^k Sobol points is the grid of multiples of 2^-k",
+          "[sobol]") {
   const std::size_t d = analysis::sobol_max_dimensions();
   const std::size_t max_k = 12;
   const auto points = analysis::sobol_points(std::size_t{1} << max_k, d);
@@ -77,7 +78,7 @@ TEST_CASE("every 1-D projection of the first 2^k Sobol points is the grid {j / 2
   }
 }
 
-TEST_CASE("the first two Sobol dimensions form a (0, m, 2)-net", "[sobol]") {
+TEST_CASE("the first two Sobol dimensions form a 0-m-2 net", "[sobol]") {
   // Every box [a/2^p, (a+1)/2^p) x [b/2^q, (b+1)/2^q) with p + q = m holds exactly one of the
   // first 2^m points: the strongest 2-D balance a base-2 sequence can have.
   const std::size_t m = 10;
