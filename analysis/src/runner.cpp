@@ -34,6 +34,19 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
           }));
 }
 
+run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
+                   const std::function<void()>& on_step, std::mutex& progress_lock) {
+  run_options ro;
+  ro.replication = replication;
+  ro.check_invariants = check_invariants;
+  if (on_step)
+    ro.on_step = [&](std::uint32_t) {
+      const std::lock_guard guard(progress_lock);
+      on_step();
+    };
+  return run_replication(s, ro);
+}
+
 std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
                                               const runner_options& options) {
   const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
@@ -42,15 +55,8 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
   run_stream(
       arms.size() * replications, options.concurrent,
       [&](std::size_t job) {
-        run_options ro;
-        ro.replication = static_cast<std::uint32_t>(job % replications);
-        ro.check_invariants = options.check_invariants;
-        if (options.on_step)
-          ro.on_step = [&](std::uint32_t) {
-            const std::lock_guard guard(progress_lock);
-            options.on_step();
-          };
-        return run_replication(arms[job / replications], ro);
+        return run_one(arms[job / replications], static_cast<std::uint32_t>(job % replications),
+                       options.check_invariants, options.on_step, progress_lock);
       },
       [&](std::size_t job, run_result&& result) {
         runs[job / replications][job % replications] = std::move(result);

@@ -59,15 +59,9 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
   run_stream(
       points.size() * replications, default_concurrency(first, options.threads),
       [&](std::size_t job) {
-        run_options ro;
-        ro.replication = static_cast<std::uint32_t>(job % replications);
-        ro.check_invariants = options.check_invariants;
-        if (options.on_step)
-          ro.on_step = [&](std::uint32_t) {
-            const std::lock_guard guard(progress_lock);
-            options.on_step();
-          };
-        return run_replication(load_point(spec, points[job / replications], options.base), ro);
+        return run_one(load_point(spec, points[job / replications], options.base),
+                       static_cast<std::uint32_t>(job % replications), options.check_invariants,
+                       options.on_step, progress_lock);
       },
       [&](std::size_t job, run_result&& result) {
         done(job / replications, static_cast<std::uint32_t>(job % replications), result);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -148,6 +149,22 @@ touchpoints:
   - {name: store, phase: purchase, channel: store, reach: 0.6, quality: {mean: 0.68, sd: 0.15}, cost_per_contact: 0.5}
   - {name: hotline, phase: post_purchase, channel: phone, reach: 0.05, quality: {mean: 0.5, sd: 0.2}, weight: 1.5}
 )" + extra;
+}
+
+std::vector<std::string> problems_in_file(const std::filesystem::path& file,
+                                          const std::function<void()>& load) {
+  std::vector<std::string> problems;
+  try {
+    load();
+  } catch (const input_error& e) {
+    const std::string prefix = file.string() + ":";
+    for (const auto& p : e.problems()) {
+      const std::string text = p.to_string();
+      CHECK(text.rfind(prefix, 0) == 0);
+      problems.push_back(text.substr(prefix.size()));
+    }
+  }
+  return problems;
 }
 
 }  // namespace cesim::test

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the test suites: temporary folders, scenario text, running the binary.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,11 @@ struct process_result {
 /// Runs the cesim binary with arguments, capturing stdout and stderr.
 process_result run_cesim(const std::vector<std::string>& args,
                          const std::filesystem::path& working_dir = {});
+
+/// Runs `load` and returns the problems of the input_error it throws, each without the leading
+/// "FILE:" (and fails the test if a problem names another file); empty if nothing was thrown.
+std::vector<std::string> problems_in_file(const std::filesystem::path& file,
+                                          const std::function<void()>& load);
 
 /// Every number of two results equal, bit for bit.
 bool identical(const run_result& a, const run_result& b);

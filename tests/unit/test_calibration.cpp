@@ -18,18 +18,7 @@ namespace {
 /// Every problem as "line:column: key: message", the file name checked and cut off.
 std::vector<std::string> problems_of(const fs::path& file,
                                      const observation_options& options = {}) {
-  std::vector<std::string> problems;
-  try {
-    load_observations(file.string(), options);
-  } catch (const input_error& e) {
-    for (const auto& p : e.problems()) {
-      const std::string text = p.to_string();
-      const std::string prefix = file.string() + ":";
-      CHECK(text.rfind(prefix, 0) == 0);
-      problems.push_back(text.substr(prefix.size()));
-    }
-  }
-  return problems;
+  return test::problems_in_file(file, [&] { load_observations(file.string(), options); });
 }
 
 std::vector<std::string> problems_in(const std::string& csv,

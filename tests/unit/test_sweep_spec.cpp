@@ -31,18 +31,7 @@ struct sweep_dir {
 
 /// Every problem as "line:column: key.path: message", the file name checked and cut off.
 std::vector<std::string> problems_of(const fs::path& file) {
-  std::vector<std::string> problems;
-  try {
-    load_sweep(file.string());
-  } catch (const input_error& e) {
-    for (const auto& p : e.problems()) {
-      const std::string text = p.to_string();
-      const std::string prefix = file.string() + ":";
-      CHECK(text.rfind(prefix, 0) == 0);
-      problems.push_back(text.substr(prefix.size()));
-    }
-  }
-  return problems;
+  return test::problems_in_file(file, [&] { load_sweep(file.string()); });
 }
 
 /// A valid sweep with `design` and `parameters` replaced.

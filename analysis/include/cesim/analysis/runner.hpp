@@ -6,6 +6,7 @@
 /// (arm, replication), never by completion order, so they do not depend on scheduling.
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct runner_options {
 void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<run_result(std::size_t)>& run,
                 const std::function<void(std::size_t, run_result&&)>& done);
+
+/// One replication of a scenario as the runner runs it; `on_step` (may be empty) is called
+/// after each step under `progress_lock`, since runs in flight report from several threads.
+run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
+                   const std::function<void()>& on_step, std::mutex& progress_lock);
 
 /// runs[arm][replication]. Replication r of every arm uses the key (seed of that arm, r), so arms
 /// sharing a seed share their random numbers draw for draw (common random numbers).
