@@ -431,7 +431,8 @@ int main(int argc, char** argv) {
       ->type_name("NAME");
   prioritize->add_option("--rank-by", po.rank_by,
                          "Outcome to rank by: loyalty (default), nps, wom_reach, retention, "
-                         "customers, revenue, customer_equity, clv, cost, value");
+                         "customers, revenue, customer_equity, clv, cost, value, satisfaction, "
+                         "trust, aware_share, acquisitions, churned");
   add_output_options(prioritize);
 
   std::string sweep_file;

@@ -27,7 +27,7 @@ bool is_total(const run_result& run, std::size_t segment) {
   return segment + 1 == run.summary.size();
 }
 
-const std::array<outcome_metric, 10> metrics{{
+const std::array<outcome_metric, 15> metrics{{
     {"customers", "customers at the horizon", "customers", 1, true,
      [](const run_result& r, std::size_t s) {
        return summary_field(r, s, &segment_summary::customers_end);
@@ -66,6 +66,26 @@ const std::array<outcome_metric, 10> metrics{{
      "step 0",
      "currency", 1, false,
      [](const run_result& r, std::size_t s) { return is_total(r, s) ? run_value(r) : nan; }},
+    {"satisfaction", "mean satisfaction of customers at the horizon", "0..1", 100, true,
+     [](const run_result& r, std::size_t s) {
+       return summary_field(r, s, &segment_summary::satisfaction);
+     }},
+    {"trust", "mean trust of customers at the horizon", "0..1", 100, true,
+     [](const run_result& r, std::size_t s) {
+       return summary_field(r, s, &segment_summary::trust);
+     }},
+    {"aware_share", "share of the market aware of the firm at the horizon", "share", 100, true,
+     [](const run_result& r, std::size_t s) {
+       return summary_field(r, s, &segment_summary::aware_share);
+     }},
+    {"acquisitions", "conversions over the horizon", "customers", 1, true,
+     [](const run_result& r, std::size_t s) {
+       return summary_field(r, s, &segment_summary::acquisitions);
+     }},
+    {"churned", "customers lost over the horizon", "customers", 1, true,
+     [](const run_result& r, std::size_t s) {
+       return summary_field(r, s, &segment_summary::churned);
+     }},
 }};
 
 std::vector<double> values_of(const std::vector<run_result>& runs, std::size_t segment,

@@ -184,7 +184,8 @@ TEST_CASE("every bad sweep gives its exact errors", "[sweep]") {
            two_ranges,
        {"3:20: metrics[1]: unknown outcome metric 'loyality' (did you mean 'loyalty'?)",
         "3:30: metrics[2]: unknown outcome metric 'reach' (known: customers, retention, loyalty, "
-        "nps, wom_reach, revenue, customer_equity, clv, cost, value)"}},
+        "nps, wom_reach, revenue, customer_equity, clv, cost, value, satisfaction, trust, "
+        "aware_share, acquisitions, churned)"}},
       {sweep_with("{type: lhs, points: 8}",
                   "  - {path: touchpoints.website.reach, name: reach, range: [0.1, 0.5]}\n"
                   "  - {path: touchpoints.store.reach, name: reach, range: [0.1, 0.5]}\n"),

@@ -27,7 +27,8 @@ struct outcome_metric {
   bool per_segment;  ///< false: only for the whole market (costs are not split by segment)
   double (*value)(const run_result&, std::size_t segment);
 };
-/// customers, retention, loyalty, nps, wom_reach, revenue, customer_equity, clv, cost, value.
+/// customers, retention, loyalty, nps, wom_reach, revenue, customer_equity, clv, cost, value,
+/// satisfaction, trust, aware_share, acquisitions, churned.
 std::span<const outcome_metric> outcome_metrics();
 const outcome_metric& outcome(std::string_view name);
 
