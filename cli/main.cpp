@@ -444,7 +444,9 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
   add_scenario_options(sweep, o);
-  add_output_options(sweep);
+  sweep->add_option("--out,-o", oo.out,
+                    "Results directory (default: results/<sweep>-sweep-<time>)");
+  sweep->add_flag("--force", oo.force, "Replace an existing results directory");
 
   cli::sensitivity_options so;
   auto* sensitivity = app.add_subcommand(

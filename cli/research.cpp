@@ -145,7 +145,9 @@ std::vector<std::vector<std::vector<double>>> run_and_record(
 
 /// The base scenario and the manifest entry for the sweep file itself.
 scenario recorded_base(const analysis::sweep_spec& spec, const io::load_options& base) {
-  scenario s = io::load_scenario(spec.scenario_file, base);
+  // As every point sees it, without the point's own values: the sweep's set and the command
+  // line.
+  scenario s = analysis::load_point(spec, spec.fixed, base);
   s.inputs.insert(s.inputs.begin(), input_file{spec.file, sha256_file(spec.file), "sweep"});
   return s;
 }
@@ -576,6 +578,18 @@ int command_calibrate(const std::string& file, const common_options& o,
     analysis::check_steps(data, s.time.horizon);
   }
   s.inputs.push_back(input_file{co.observed, sha256_file(co.observed), "observed"});
+  const auto bad_option = [](std::string_view option, std::string message) {
+    return input_error(source_mark{std::make_shared<const std::string>(std::string(option)), 0, 0},
+                       "", std::move(message));
+  };
+  if (co.abc.particles < 2)
+    throw bad_option("--particles", fmt::format("must be at least 2, got {}", co.abc.particles));
+  if (co.abc.initial_draws < co.abc.particles)
+    throw bad_option("--initial", fmt::format("must be at least --particles ({}), got {}",
+                                              co.abc.particles, co.abc.initial_draws));
+  if (2 * d > analysis::sobol_max_dimensions() || d == 0)
+    throw bad_option(file, fmt::format("calibration handles 1 to {} parameters, got {}",
+                                       analysis::sobol_max_dimensions(), d));
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   const fs::path dir = prepare_live_directory(
@@ -740,7 +754,8 @@ int command_calibrate(const std::string& file, const common_options& o,
                               {"q025", p.q025},
                               {"median", p.median},
                               {"q975", p.q975},
-                              {"best", best_values[k]}});
+                              {"best", analysis::json_number(fit_design.front().numbers[k])},
+                              {"best_text", best_values[k]}});
     table.push_back({spec.parameters[k].name, fmt::format("{:.4g}", p.median),
                      fmt::format("[{:.4g}, {:.4g}]", p.q025, p.q975), fmt::format("{:.4g}", p.mean),
                      fmt::format("{:.3g}", p.sd), best_values[k]});
@@ -802,6 +817,13 @@ int command_calibrate(const std::string& file, const common_options& o,
         s.name, co.observed, data.rows.size(), result.size(), result.simulations, result.tolerance,
         result.best_distance);
     fmt::print("{}", analysis::aligned_table(table));
+    for (std::size_t r = 0; r < result.rounds.size(); ++r)
+      if (!result.rounds[r].completed)
+        fmt::print(
+            "round {} ran out of its budget ({} simulations, acceptance {:.3f}) and was "
+            "dropped: the posterior is that of round {}; more --particles or --initial "
+            "draws, or wider priors, may help\n",
+            r, result.rounds[r].simulations, result.rounds[r].acceptance_rate, r - 1);
     fmt::print("\nresults: {}/ in {:.1f}s on {} thread{}\n", dir.string(), info.wall_seconds,
                threads, threads == 1 ? "" : "s");
   }

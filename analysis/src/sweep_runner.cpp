@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include "cesim/analysis/runner.hpp"
 #include "cesim/sim/simulation.hpp"
@@ -37,12 +38,15 @@ scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& po
 void check_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
                   const io::load_options& base) {
   std::vector<diagnostic> problems;
+  std::set<std::pair<std::string, std::string>> seen;
   for (const auto& overrides : points) {
     try {
       (void)load_point(spec, overrides, base);
     } catch (const input_error& e) {
-      problems.insert(problems.end(), e.problems().begin(), e.problems().end());
-      // A systematic mistake repeats at every point; a few examples say enough.
+      // A systematic mistake repeats at every point: each (key, message) is listed once, and
+      // twenty different ones say enough.
+      for (const auto& p : e.problems())
+        if (seen.insert({p.path, p.message}).second) problems.push_back(p);
       if (problems.size() >= 20) break;
     }
   }
