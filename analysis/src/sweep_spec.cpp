@@ -18,11 +18,11 @@
 
 // The loader's map_reader is internal to the engine (not on its public include path); sweep
 // files use it so that their messages read exactly like a scenario's.
-#include "reader.hpp"
 #include "cesim/analysis/compare.hpp"
 #include "cesim/analysis/sobol_sequence.hpp"
 #include "cesim/config/parameters.hpp"
 #include "cesim/io/yaml_tree.hpp"
+#include "reader.hpp"
 
 namespace cesim::analysis {
 namespace fs = std::filesystem;
