@@ -41,7 +41,7 @@ io::load_options make_load_options(const common_options& o) {
   for (const auto& s : o.sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0)
-      throw input_error(source_mark{std::make_shared<const std::string>("--set " + s), 0, 0}, "",
+      throw input_error(source_mark::named("--set " + s), "",
                         "expected KEY=VALUE, e.g. --set touchpoints.hotline.reach=0.3");
     lo.overrides.push_back({s.substr(0, eq), s.substr(eq + 1), "--set " + s});
   }

@@ -228,7 +228,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
       std::vector<std::string> known;
       for (const auto& v : base.variants) known.push_back(v.name);
       throw input_error(
-          source_mark{std::make_shared<const std::string>("--variant"), 0, 0}, "",
+          source_mark::named("--variant"), "",
           fmt::format("{} declares no variant '{}' (declared: {})", files.front(), wanted,
                       known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
     }
@@ -250,24 +250,19 @@ int command_compare(const std::vector<std::string>& files, const common_options&
     descriptions.push_back(files[f]);
   }
   if (arms.size() < 2)
-    throw input_error(source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
+    throw input_error(source_mark::named(files.front()), "",
                       "nothing to compare: declare 'variants' in the scenario (see "
                       "docs/yaml-reference.md) or name further scenario files");
-  auto segment_names = [](const scenario& s) {
-    std::vector<std::string> names_of;
-    for (const auto& seg : s.segments) names_of.push_back(seg.name);
-    return names_of;
-  };
   for (std::size_t a = 1; a < arms.size(); ++a)
     if (segment_names(arms[a]) != segment_names(base))
       throw input_error(
-          source_mark{std::make_shared<const std::string>(files.front()), 0, 0}, "",
+          source_mark::named(files.front()), "",
           fmt::format("'{}' has the segments [{}] and the baseline [{}]: arms must have the same "
                       "segments, in the same order, to be compared segment by segment",
                       names[a], fmt::join(segment_names(arms[a]), ", "),
                       fmt::join(segment_names(base), ", ")));
   if (replications < 2)
-    throw input_error(source_mark{std::make_shared<const std::string>("--replications"), 0, 0}, "",
+    throw input_error(source_mark::named("--replications"), "",
                       "a comparison needs at least 2 replications for its intervals");
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
@@ -313,10 +308,10 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   const std::string started_utc = analysis::current_utc_time();
   const scenario base = io::load_scenario(file, make_load_options(o));
   if (base.touchpoints.empty())
-    throw input_error(source_mark{std::make_shared<const std::string>(file), 0, 0}, "touchpoints",
+    throw input_error(source_mark::named(file), "touchpoints",
                       "the scenario has no touchpoints to prioritise");
   if (replications < 2)
-    throw input_error(source_mark{std::make_shared<const std::string>("--replications"), 0, 0}, "",
+    throw input_error(source_mark::named("--replications"), "",
                       "prioritising needs at least 2 replications for its intervals");
   const auto plan = analysis::plan_priorities(base, po);
   const unsigned threads = resolve_threads(o.threads);

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cesim/analysis/compare.hpp"
+#include "cesim/analysis/output_directory.hpp"
 #include "cesim/analysis/report.hpp"
 #include "cesim/analysis/sensitivity.hpp"
 #include "cesim/analysis/sobol_sequence.hpp"
@@ -89,12 +90,6 @@ class live_table {
   std::FILE* file_ = nullptr;
 };
 
-void write_whole_file(const fs::path& path, const std::string& text) {
-  live_table file(path,
-                  text.empty() || text.back() != '\n' ? text : text.substr(0, text.size() - 1));
-  file.sync();
-}
-
 std::vector<const analysis::outcome_metric*> metrics_of(const analysis::sweep_spec& spec) {
   std::vector<const analysis::outcome_metric*> out;
   for (const auto& name : spec.metrics) out.push_back(&analysis::outcome(name));
@@ -161,7 +156,8 @@ void write_manifest(const fs::path& dir, const scenario& s, analysis::run_info& 
     outputs.push_back(entry.path().filename().string());
   outputs.emplace_back("manifest.json");
   std::sort(outputs.begin(), outputs.end());
-  write_whole_file(dir / "manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
+  analysis::write_file_atomically(dir / "manifest.json",
+                                  analysis::manifest_json(s, info, outputs).dump(2) + "\n");
 }
 
 std::vector<std::vector<override_spec>> overrides_of_design(
@@ -197,7 +193,7 @@ int command_sweep(const std::string& file, const common_options& o, const output
     for (const auto& v : p.values) design_csv += "," + csv_text(v);
     design_csv += "\n";
   }
-  write_whole_file(dir / "design.csv", design_csv);
+  analysis::write_file_atomically(dir / "design.csv", design_csv);
 
   const auto values = run_and_record(spec, design, points, base, s, threads, o.quiet, dir);
 
@@ -231,7 +227,7 @@ int command_sweep(const std::string& file, const common_options& o, const output
     summary += "\n";
     table.push_back(row);
   }
-  write_whole_file(dir / "summary.csv", summary);
+  analysis::write_file_atomically(dir / "summary.csv", summary);
 
   auto info = make_info("sweep", s, threads, spec.replications, args, started_utc);
   write_manifest(dir, s, info, started);
@@ -296,18 +292,18 @@ int command_sensitivity(const std::string& file, const common_options& o,
   const auto spec = analysis::load_sweep(file);
   const std::size_t d = spec.parameters.size();
   const bool sobol = so.method == "sobol";
-  const auto bad_option = [](std::string_view option, std::string message) {
-    return input_error(source_mark{std::make_shared<const std::string>(std::string(option)), 0, 0},
-                       "", std::move(message));
-  };
   if (sobol && 2 * d > analysis::sobol_max_dimensions())
-    throw bad_option("--method", fmt::format("Sobol indices handle at most {} parameters; this "
-                                             "sweep has {}: screen them with --method morris",
-                                             analysis::sobol_max_dimensions() / 2, d));
+    throw input_error(source_mark::named("--method"), "",
+                      fmt::format("Sobol indices handle at most {} parameters; this "
+                                  "sweep has {}: screen them with --method morris",
+                                  analysis::sobol_max_dimensions() / 2, d));
   if (!sobol && (so.levels < 2 || so.levels % 2 != 0))
-    throw bad_option("--levels", fmt::format("must be even and at least 2, got {}", so.levels));
-  if (sobol && so.samples < 2) throw bad_option("--samples", "must be at least 2");
-  if (!sobol && so.trajectories < 2) throw bad_option("--trajectories", "must be at least 2");
+    throw input_error(source_mark::named("--levels"), "",
+                      fmt::format("must be even and at least 2, got {}", so.levels));
+  if (sobol && so.samples < 2)
+    throw input_error(source_mark::named("--samples"), "", "must be at least 2");
+  if (!sobol && so.trajectories < 2)
+    throw input_error(source_mark::named("--trajectories"), "", "must be at least 2");
 
   // Unit-cube design of the method, mapped through each parameter's range or distribution.
   std::vector<double> unit;
@@ -322,15 +318,10 @@ int command_sensitivity(const std::string& file, const common_options& o,
   }
   const std::size_t rows = unit.size() / d;
   if (rows * spec.replications > analysis::max_sweep_runs)
-    throw bad_option(sobol ? "--samples" : "--trajectories",
-                     fmt::format("{} points x {} replications exceed the limit of {} runs", rows,
-                                 spec.replications, analysis::max_sweep_runs));
-  std::vector<analysis::sweep_point> design;
-  for (std::size_t i = 0; i < rows; ++i)
-    design.push_back(
-        analysis::point_at(spec, i,
-                           std::vector<double>(unit.begin() + static_cast<long>(i * d),
-                                               unit.begin() + static_cast<long>((i + 1) * d))));
+    throw input_error(source_mark::named(sobol ? "--samples" : "--trajectories"), "",
+                      fmt::format("{} points x {} replications exceed the limit of {} runs", rows,
+                                  spec.replications, analysis::max_sweep_runs));
+  const auto design = analysis::points_at(spec, 0, unit);
   const auto points = overrides_of_design(spec, design);
   const auto base = make_load_options(o);
   const scenario s = recorded_base(spec, base);
@@ -406,8 +397,8 @@ int command_sensitivity(const std::string& file, const common_options& o,
                {"high", analysis::json_number(std::isnan(r.high) ? r.value : r.high)}});
   }
   doc["indices"] = list;
-  write_whole_file(dir / "sensitivity.csv", csv);
-  write_whole_file(dir / "sensitivity.json", doc.dump(2) + "\n");
+  analysis::write_file_atomically(dir / "sensitivity.csv", csv);
+  analysis::write_file_atomically(dir / "sensitivity.json", doc.dump(2) + "\n");
 
   // Ranked table per metric, by the headline index.
   std::string text;
@@ -462,7 +453,7 @@ int command_sensitivity(const std::string& file, const common_options& o,
                  "moves when the parameter moves across its range.",
          index_chart(chart_rows, sobol ? "index" : "mu*")});
     content.info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
-    write_whole_file(dir / "report.html", analysis::html_report(content));
+    analysis::write_file_atomically(dir / "report.html", analysis::html_report(content));
   }
   auto info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
   write_manifest(dir, s, info, started);
@@ -571,25 +562,20 @@ int command_calibrate(const std::string& file, const common_options& o,
   obo.start_date = co.start_date;
   obo.days_per_step = 7 * s.time.weeks_per_step;
   const auto data = analysis::load_observations(co.observed, obo);
-  {
-    std::vector<std::string> segments;
-    for (const auto& seg : s.segments) segments.push_back(seg.name);
-    analysis::check_segments(data, segments);
-    analysis::check_steps(data, s.time.horizon);
-  }
+  analysis::check_segments(data, segment_names(s));
+  analysis::check_steps(data, s.time.horizon);
   s.inputs.push_back(input_file{co.observed, sha256_file(co.observed), "observed"});
-  const auto bad_option = [](std::string_view option, std::string message) {
-    return input_error(source_mark{std::make_shared<const std::string>(std::string(option)), 0, 0},
-                       "", std::move(message));
-  };
   if (co.abc.particles < 2)
-    throw bad_option("--particles", fmt::format("must be at least 2, got {}", co.abc.particles));
+    throw input_error(source_mark::named("--particles"), "",
+                      fmt::format("must be at least 2, got {}", co.abc.particles));
   if (co.abc.initial_draws < co.abc.particles)
-    throw bad_option("--initial", fmt::format("must be at least --particles ({}), got {}",
-                                              co.abc.particles, co.abc.initial_draws));
+    throw input_error(source_mark::named("--initial"), "",
+                      fmt::format("must be at least --particles ({}), got {}", co.abc.particles,
+                                  co.abc.initial_draws));
   if (2 * d > analysis::sobol_max_dimensions() || d == 0)
-    throw bad_option(file, fmt::format("calibration handles 1 to {} parameters, got {}",
-                                       analysis::sobol_max_dimensions(), d));
+    throw input_error(source_mark::named(file), "",
+                      fmt::format("calibration handles 1 to {} parameters, got {}",
+                                  analysis::sobol_max_dimensions(), d));
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   const fs::path dir = prepare_live_directory(
@@ -613,13 +599,8 @@ int command_calibrate(const std::string& file, const common_options& o,
   // describe one realisation of the noise and come out too narrow.
   const auto run_unit_points = [&](const std::vector<double>& unit, std::size_t first_index,
                                    bool fresh_seeds) {
-    const std::size_t k = unit.size() / d;
-    std::vector<analysis::sweep_point> design;
-    for (std::size_t i = 0; i < k; ++i)
-      design.push_back(
-          analysis::point_at(spec, first_index + i,
-                             std::vector<double>(unit.begin() + static_cast<long>(i * d),
-                                                 unit.begin() + static_cast<long>((i + 1) * d))));
+    const auto design = analysis::points_at(spec, first_index, unit);
+    const std::size_t k = design.size();
     auto points = overrides_of_design(spec, design);
     if (fresh_seeds)
       for (std::size_t i = 0; i < k; ++i)
@@ -680,7 +661,7 @@ int command_calibrate(const std::string& file, const common_options& o,
     }
     posterior_csv += "\n";
   }
-  write_whole_file(dir / "posterior.csv", posterior_csv);
+  analysis::write_file_atomically(dir / "posterior.csv", posterior_csv);
 
   // Fit: the best point, and the heaviest particles re-run for a predictive band.
   std::vector<std::size_t> order(result.size());
@@ -736,7 +717,7 @@ int command_calibrate(const std::string& file, const common_options& o,
                               {"high", analysis::json_number(band.q975)}});
     }
   }
-  write_whole_file(dir / "fit.csv", fit_csv);
+  analysis::write_file_atomically(dir / "fit.csv", fit_csv);
 
   json parameters = json::array();
   std::vector<std::vector<std::string>> table{
@@ -785,7 +766,7 @@ int command_calibrate(const std::string& file, const common_options& o,
                  {"best_distance", result.best_distance},
                  {"parameters", parameters},
                  {"rounds", rounds}};
-  write_whole_file(dir / "calibration.json", doc.dump(2) + "\n");
+  analysis::write_file_atomically(dir / "calibration.json", doc.dump(2) + "\n");
 
   auto info = make_info("calibrate", s, threads, spec.replications, args, started_utc);
   if (oo.report) {
@@ -807,7 +788,7 @@ int command_calibrate(const std::string& file, const common_options& o,
                               "each parameter, and how sure it is.",
                               posterior_chart(parameter_names, particle_values, result.weights)});
     content.info = info;
-    write_whole_file(dir / "report.html", analysis::html_report(content));
+    analysis::write_file_atomically(dir / "report.html", analysis::html_report(content));
   }
   write_manifest(dir, s, info, started);
   if (!o.quiet) {

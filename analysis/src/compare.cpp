@@ -113,8 +113,19 @@ const outcome_metric& outcome(std::string_view name) {
     if (m.name == name) return m;
   std::string known;
   for (const auto& m : metrics) known += (known.empty() ? "" : ", ") + std::string(m.name);
-  throw input_error(source_mark{std::make_shared<const std::string>("--rank-by"), 0, 0}, "",
+  throw input_error(source_mark::named("--rank-by"), "",
                     fmt::format("unknown metric '{}' (known: {})", name, known));
+}
+
+std::span<const std::string_view> headline_outcomes() {
+  static constexpr std::array<std::string_view, 8> names{
+      "customers", "retention", "loyalty",         "nps",
+      "wom_reach", "revenue",   "customer_equity", "cost"};
+  return names;
+}
+
+std::size_t outcome_index(std::string_view name) {
+  return static_cast<std::size_t>(&outcome(name) - metrics.data());
 }
 
 double run_cost(const run_result& run) {
@@ -250,7 +261,7 @@ std::size_t total_row(const comparison& c) {
 priority_plan plan_priorities(const scenario& base, const priority_options& options) {
   (void)outcome(options.rank_by);  // an unknown metric fails before anything runs
   if (!(options.quality_step > 0 && options.quality_step <= 1))
-    throw input_error(source_mark{std::make_shared<const std::string>("--step"), 0, 0}, "",
+    throw input_error(source_mark::named("--step"), "",
                       fmt::format("must be in (0, 1], got {}", options.quality_step));
   for (const auto& wanted : options.touchpoints) {
     const bool known = std::any_of(base.touchpoints.begin(), base.touchpoints.end(),
@@ -258,7 +269,7 @@ priority_plan plan_priorities(const scenario& base, const priority_options& opti
     if (!known) {
       std::string names;
       for (const auto& tp : base.touchpoints) names += (names.empty() ? "" : ", ") + tp.name;
-      throw input_error(source_mark{std::make_shared<const std::string>("--touchpoint"), 0, 0}, "",
+      throw input_error(source_mark::named("--touchpoint"), "",
                         fmt::format("scenario '{}' has no touchpoint '{}' (known: {})", base.name,
                                     wanted, names.empty() ? "none" : names));
     }
@@ -302,14 +313,8 @@ priorities rank_priorities(const scenario& base, const priority_options& options
   out.options = options;
   out.effects = compare_runs(runs, plan.names, plan.descriptions);
   const std::size_t total = total_row(out.effects);
-  const auto all = outcome_metrics();
-  const auto metric_index = [&](std::string_view name) {
-    return static_cast<std::size_t>(
-        std::find_if(all.begin(), all.end(), [&](const auto& m) { return m.name == name; }) -
-        all.begin());
-  };
-  const std::size_t rank_metric = metric_index(options.rank_by);
-  const std::size_t loyalty = metric_index("loyalty");
+  const std::size_t rank_metric = outcome_index(options.rank_by);
+  const std::size_t loyalty = outcome_index("loyalty");
   auto arm_named = [&](const std::string& name) -> std::optional<std::size_t> {
     for (std::size_t a = 0; a < out.effects.arms.size(); ++a)
       if (out.effects.arms[a].name == name) return a;

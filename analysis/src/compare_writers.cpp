@@ -11,17 +11,6 @@ namespace cesim::analysis {
 
 namespace {
 
-/// The columns of the comparison table, in the order a strategist reads them.
-constexpr std::array<std::string_view, 8> table_metrics{
-    "customers", "retention", "loyalty", "nps", "wom_reach", "revenue", "customer_equity", "cost"};
-
-std::size_t outcome_index(std::string_view name) {
-  const auto all = outcome_metrics();
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (all[i].name == name) return i;
-  return all.size();
-}
-
 int decimals_for(const outcome_metric& m) {
   if (m.unit == "currency" || m.unit == "customers") return 0;
   return m.display_scale == 100 ? 2 : 1;
@@ -59,14 +48,14 @@ std::string comparison_table(const comparison& c) {
   const auto all = outcome_metrics();
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header{"variant"};
-  for (auto name : table_metrics) header.push_back(title_of(all[outcome_index(name)]));
+  for (auto name : headline_outcomes()) header.push_back(title_of(all[outcome_index(name)]));
   header.emplace_back("return/cost");
   rows.push_back(header);
   const std::size_t total = total_row(c);
   double paired_width = 0, unpaired_width = 0;
   for (const auto& arm : c.arms) {
     std::vector<std::string> row{arm.name};
-    for (auto name : table_metrics) {
+    for (auto name : headline_outcomes()) {
       const auto& m = all[outcome_index(name)];
       const auto& d = arm.metrics[total][outcome_index(name)];
       row.push_back(signed_cell(d.paired, m.display_scale, decimals_for(m)));

@@ -233,13 +233,6 @@ json interval_row(std::string_view label, std::string_view group, std::string_vi
               {"high", json_number(high * scale)}};
 }
 
-std::size_t outcome_index(std::string_view name) {
-  const auto all = outcome_metrics();
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (all[i].name == name) return i;
-  return 0;
-}
-
 json variant_effects_chart(const comparison& c) {
   json rows = json::array();
   const std::size_t total = total_row(c);
@@ -374,12 +367,6 @@ std::string cell(const estimate& e, double scale, int decimals, bool sign = fals
 std::string summary_section(const report_content& c) {
   const auto& base = c.runs->front();
   const auto summary = summarize_runs(base);
-  const auto metrics = summary_metrics();
-  auto index = [&](std::string_view name) {
-    for (std::size_t i = 0; i < metrics.size(); ++i)
-      if (metrics[i].name == name) return i;
-    return std::size_t{0};
-  };
   const std::array<std::tuple<const char*, const char*, double, int>, 7> columns{{
       {"customers", "customers_end", 1, 0},
       {"retention %", "retention", 100, 1},
@@ -397,7 +384,7 @@ std::string summary_section(const report_content& c) {
     html += fmt::format("<tr{}><td>{}</td>", seg.segment == "total" ? " class=total" : "",
                         escape_html(seg.segment));
     for (const auto& [title, name, scale, decimals] : columns)
-      html += "<td>" + cell(seg.metrics[index(name)], scale, decimals) + "</td>";
+      html += "<td>" + cell(seg.metrics[summary_metric_index(name)], scale, decimals) + "</td>";
     html += "</tr>";
   }
   return html + "</tbody></table>";
@@ -406,8 +393,7 @@ std::string summary_section(const report_content& c) {
 std::string comparison_section(const comparison& cmp) {
   const auto all = outcome_metrics();
   const std::size_t total = total_row(cmp);
-  const std::array<std::string_view, 8> names{"customers", "retention", "loyalty",         "nps",
-                                              "wom_reach", "revenue",   "customer_equity", "cost"};
+  const auto names = headline_outcomes();
   std::string html = "<table><thead><tr><th>variant</th>";
   for (auto n : names) {
     const auto& m = all[outcome_index(n)];

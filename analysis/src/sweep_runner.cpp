@@ -9,19 +9,19 @@
 
 namespace cesim::analysis {
 
-std::vector<override_spec> overrides_of(const sweep_spec& spec, const sweep_point& point) {
-  return point_overrides(spec, point);
-}
-
-sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vector<double>& u) {
-  sweep_point p;
-  p.index = index;
-  for (std::size_t k = 0; k < spec.parameters.size(); ++k) {
-    auto [text, number] = value_at(spec.parameters[k], u.at(k));
-    p.values.push_back(std::move(text));
-    p.numbers.push_back(number);
+std::vector<sweep_point> points_at(const sweep_spec& spec, std::size_t first_index,
+                                   std::span<const double> unit) {
+  const std::size_t d = spec.parameters.size();
+  std::vector<sweep_point> points(d == 0 ? 0 : unit.size() / d);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    points[i].index = first_index + i;
+    for (std::size_t k = 0; k < d; ++k) {
+      auto [text, number] = value_at(spec.parameters[k], unit[i * d + k]);
+      points[i].values.push_back(std::move(text));
+      points[i].numbers.push_back(number);
+    }
   }
-  return p;
+  return points;
 }
 
 scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,

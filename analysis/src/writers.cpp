@@ -49,13 +49,6 @@ std::string host_name() {
 
 namespace {
 
-std::size_t metric_index(std::string_view name) {
-  const auto metrics = summary_metrics();
-  for (std::size_t i = 0; i < metrics.size(); ++i)
-    if (metrics[i].name == name) return i;
-  return metrics.size();
-}
-
 struct column {
   std::string title;
   std::string_view metric;
@@ -123,7 +116,7 @@ std::string summary_table(const scenario& s, const replicated_result& r) {
   for (const auto& seg : r.summary) {
     std::vector<std::string> row{seg.segment};
     for (const auto& c : columns)
-      row.push_back(cell(seg.metrics[metric_index(c.metric)], c, intervals));
+      row.push_back(cell(seg.metrics[summary_metric_index(c.metric)], c, intervals));
     rows.push_back(row);
   }
   return fmt::format("{}: {} customers, {} steps of a {}, {} replication{}{}\n", s.name,
@@ -353,9 +346,7 @@ std::string reach_table(const replicated_result& r) {
   for (const auto& s : shares) means.push_back(summarize(s).mean);
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return means[a] > means[b]; });
   const auto total = r.summary.back().metrics;
-  std::size_t reach_index = 0;
-  for (std::size_t i = 0; i < summary_metrics().size(); ++i)
-    if (summary_metrics()[i].name == "wom_reach") reach_index = i;
+  const std::size_t reach_index = summary_metric_index("wom_reach");
   auto percent = [&](const estimate& e) {
     std::string text = std::isnan(e.mean) ? "-" : fmt::format("{:.1f}%", 100 * e.mean);
     if (intervals && !std::isnan(e.ci_high))

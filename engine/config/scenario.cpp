@@ -178,4 +178,10 @@ std::string_view to_string(network_kind k) {
   return "?";
 }
 
+std::vector<std::string> segment_names(const scenario& s) {
+  std::vector<std::string> names;
+  for (const auto& seg : s.segments) names.push_back(seg.name);
+  return names;
+}
+
 }  // namespace cesim

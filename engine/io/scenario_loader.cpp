@@ -224,7 +224,7 @@ class scenario_reader {
  private:
   void apply_overrides(ynode& root) {
     for (const auto& o : options_.overrides) {
-      const source_mark origin{std::make_shared<const std::string>(o.origin), 0, 0};
+      const source_mark origin = source_mark::named(o.origin);
       try {
         set_path(root, o.path, parse_override_value(o.value, origin), origin);
       } catch (const input_error& e) {

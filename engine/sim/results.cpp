@@ -1,6 +1,7 @@
 #include "cesim/sim/results.hpp"
 
 #include <array>
+#include <stdexcept>
 
 namespace cesim {
 
@@ -204,6 +205,11 @@ std::span<const series_metric> series_metrics() {
 }
 std::span<const summary_metric> summary_metrics() {
   return summary_table;
+}
+std::size_t summary_metric_index(std::string_view name) {
+  for (std::size_t i = 0; i < summary_table.size(); ++i)
+    if (summary_table[i].name == name) return i;
+  throw std::out_of_range("no summary metric named " + std::string(name));
 }
 std::span<const touchpoint_metric> touchpoint_metrics() {
   return touchpoint_table;

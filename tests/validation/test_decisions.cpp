@@ -72,12 +72,7 @@ TEST_CASE("common random numbers make the interval of a small effect far narrowe
   const auto paired = analysis::compare_runs({runs[0], runs[1]}, {"baseline", "better"}, {});
   const auto independent =
       analysis::compare_runs({runs[0], runs[2]}, {"baseline", "better_elsewhere"}, {});
-  const auto loyalty = [&] {
-    const auto all = analysis::outcome_metrics();
-    for (std::size_t i = 0; i < all.size(); ++i)
-      if (all[i].name == "loyalty") return i;
-    return all.size();
-  }();
+  const auto loyalty = analysis::outcome_index("loyalty");
   const auto total = analysis::total_row(paired);
   const auto& p = paired.arms[0].metrics[total][loyalty];
   const auto& q = independent.arms[0].metrics[total][loyalty];
@@ -122,10 +117,7 @@ touchpoints:
   CHECK(first.touchpoint == "hotline");
   CHECK(first.rank == 1);
   const auto total = analysis::total_row(ranking.effects);
-  const auto all = analysis::outcome_metrics();
-  std::size_t loyalty = 0;
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (all[i].name == "loyalty") loyalty = i;
+  const std::size_t loyalty = analysis::outcome_index("loyalty");
   // Improving it helps, and so would removing it: it does harm as it is.
   CHECK(ranking.effects.arms[*first.improve_arm].metrics[total][loyalty].paired.ci_low > 0);
   CHECK(ranking.effects.arms[first.remove_arm].metrics[total][loyalty].paired.ci_low > 0);

@@ -26,12 +26,7 @@ outcome run_quality(double hotline_quality, double store_quality) {
   ro.concurrent = 1;
   const auto r = analysis::run_replications(s, ro);
   const auto& total = r.summary.back().metrics;
-  auto mean_of = [&](std::string_view name) {
-    const auto metrics = summary_metrics();
-    for (std::size_t i = 0; i < metrics.size(); ++i)
-      if (metrics[i].name == name) return total[i].mean;
-    return std::nan("");
-  };
+  auto mean_of = [&](std::string_view name) { return total[summary_metric_index(name)].mean; };
   return {mean_of("loyalty"), mean_of("nps"), mean_of("satisfaction"), mean_of("retention")};
 }
 

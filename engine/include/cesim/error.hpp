@@ -15,6 +15,10 @@ struct source_mark {
   int column = 0;
 
   [[nodiscard]] std::string file_name() const { return file ? *file : std::string("<input>"); }
+  /// A mark without a line: a command-line option, a whole file, an override's origin.
+  static source_mark named(std::string origin) {
+    return {std::make_shared<const std::string>(std::move(origin)), 0, 0};
+  }
 };
 
 /// One problem found in an input file.

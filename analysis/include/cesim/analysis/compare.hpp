@@ -31,6 +31,11 @@ struct outcome_metric {
 /// satisfaction, trust, aware_share, acquisitions, churned.
 std::span<const outcome_metric> outcome_metrics();
 const outcome_metric& outcome(std::string_view name);
+/// The outcomes a comparison table shows, in the order a strategist reads them: customers,
+/// retention, loyalty, nps, wom_reach, revenue, customer_equity, cost.
+std::span<const std::string_view> headline_outcomes();
+/// Position of an outcome metric in outcome_metrics(); throws like outcome() for a bad name.
+std::size_t outcome_index(std::string_view name);
 
 /// Touchpoint and campaign costs over the horizon (undiscounted).
 double run_cost(const run_result& run);

@@ -5,6 +5,7 @@
 /// so points differ only by their parameters (common random numbers across the design).
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,12 +25,10 @@ struct point_run_options {
   std::function<void()> on_step;
 };
 
-/// A design point as overrides: the spec's fixed `set`, then the point's parameter values.
-std::vector<override_spec> overrides_of(const sweep_spec& spec, const sweep_point& point);
-
-/// The design point at unit coordinates `u` (one per parameter), mapped by each parameter's
-/// range, values or distribution.
-sweep_point point_at(const sweep_spec& spec, std::size_t index, const std::vector<double>& u);
+/// The design points at the rows of `unit` (row-major, one column per parameter), each mapped
+/// by its parameter's range, values or distribution; numbered from `first_index`.
+std::vector<sweep_point> points_at(const sweep_spec& spec, std::size_t first_index,
+                                   std::span<const double> unit);
 
 /// The scenario of one point: the sweep's fixed `set`, then the base options' overrides (the
 /// command line), then the point's parameter values.

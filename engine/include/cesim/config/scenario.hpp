@@ -335,4 +335,7 @@ struct scenario {
   std::vector<variant> variants;
 };
 
+/// The segments' names, in scenario order.
+std::vector<std::string> segment_names(const scenario& s);
+
 }  // namespace cesim

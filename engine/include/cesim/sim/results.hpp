@@ -155,6 +155,8 @@ struct summary_metric {
   double segment_summary::*field;
 };
 std::span<const summary_metric> summary_metrics();
+/// Position of a summary metric by name; throws std::out_of_range for an unknown name.
+std::size_t summary_metric_index(std::string_view name);
 
 struct touchpoint_metric {
   std::string_view name;
