@@ -8,10 +8,22 @@
 
 #include "cesim/analysis/runner.hpp"
 #include "progress.hpp"
+#include "signals.hpp"
 
 namespace cesim::cli {
 
 namespace fs = std::filesystem;
+
+namespace {
+int ranks_of_this_job = 1;
+}  // namespace
+
+void set_process_ranks(int ranks) {
+  ranks_of_this_job = ranks;
+}
+int process_ranks() {
+  return ranks_of_this_job;
+}
 
 void add_scenario_options(CLI::App* cmd, common_options& o) {
   cmd->add_option("--seed", o.seed, "Random seed (overrides the scenario's seed)");
@@ -25,6 +37,9 @@ void add_scenario_options(CLI::App* cmd, common_options& o) {
   cmd->add_option("--threads", o.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1u, 4096u));
   cmd->add_flag("--quiet,-q", o.quiet, "Print nothing but errors");
+  cmd->add_option("--log-format", o.log_format,
+                  "Messages and progress on stderr: text (default) or json, one object per line")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 io::load_options make_load_options(const common_options& o) {
@@ -69,17 +84,21 @@ fs::path default_output_dir(std::string_view name, std::string_view command) {
 
 /// Runs every arm `replications` times with common random numbers, showing one progress line.
 std::vector<std::vector<run_result>> run_all(const std::vector<scenario>& arms,
+                                             std::span<const analysis::scenario_recipe> recipes,
                                              std::uint32_t replications, unsigned threads,
-                                             bool quiet, const std::string& label) {
+                                             const std::string& label, bool check_invariants) {
   std::uint64_t steps = 0;
   for (const auto& a : arms) steps += std::uint64_t{replications} * a.time.horizon;
-  cli::progress_meter progress(steps, label, !quiet && cli::stderr_is_terminal());
+  cli::progress_meter progress(steps, label);
   analysis::runner_options ro;
   ro.replications = replications;
   ro.concurrent = analysis::default_concurrency(arms.front(), threads);
+  ro.check_invariants = check_invariants || ro.check_invariants;
   ro.on_step = [&] { progress.advance(); };
-  auto runs = analysis::run_arms(arms, ro);
+  ro.may_start = [](std::size_t) { return stop_signal() == 0; };
+  auto runs = analysis::run_arms(arms, ro, recipes);
   progress.finish();
+  throw_if_stopped("nothing was written (results are written only when every run is done)");
   return runs;
 }
 
@@ -93,6 +112,7 @@ analysis::run_info make_info(const char* command, const scenario& s, unsigned th
   info.threads = threads;
   info.replications = replications;
   info.started_utc = started_utc;
+  info.ranks = static_cast<std::uint32_t>(process_ranks());
   return info;
 }
 

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cesim/analysis/output_directory.hpp"
+#include "cesim/analysis/wire.hpp"
 #include "cesim/analysis/writers.hpp"
 #include "cesim/config/scenario.hpp"
 #include "cesim/io/scenario_loader.hpp"
@@ -34,6 +36,7 @@ struct common_options {
   std::optional<std::string> horizon;
   unsigned threads = 0;
   bool quiet = false;
+  std::string log_format = "text";
 };
 
 /// Options of the commands that write a results directory.
@@ -49,10 +52,16 @@ io::load_options make_load_options(const common_options& o);
 unsigned resolve_threads(unsigned requested);
 /// results/<scenario>[-<command>]-<date>-<time>, with a suffix if that exists.
 std::filesystem::path default_output_dir(std::string_view name, std::string_view command = {});
-/// Runs every arm `replications` times with common random numbers, showing one progress line.
+/// Runs every arm `replications` times with common random numbers, showing progress. With
+/// `recipes` (one per arm) the runs may be spread over MPI ranks. Throws stopped_error on a stop.
 std::vector<std::vector<run_result>> run_all(const std::vector<scenario>& arms,
+                                             std::span<const analysis::scenario_recipe> recipes,
                                              std::uint32_t replications, unsigned threads,
-                                             bool quiet, const std::string& label);
+                                             const std::string& label,
+                                             bool check_invariants = false);
+/// MPI ranks taking part in this command (1 without MPI), for manifests.
+void set_process_ranks(int ranks);
+int process_ranks();
 analysis::run_info make_info(const char* command, const scenario& s, unsigned threads,
                              std::uint32_t replications, const std::vector<std::string>& args,
                              const std::string& started_utc);

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -23,9 +24,12 @@
 #include "cesim/network/generators.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/version.hpp"
+#include "cluster.hpp"
 #include "common.hpp"
+#include "log.hpp"
 #include "progress.hpp"
 #include "research.hpp"
+#include "signals.hpp"
 
 namespace {
 
@@ -44,16 +48,11 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   // Create the output directory first: a name clash should fail before a long run, not after.
   analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s.name), oo.force);
 
-  analysis::replication_options ro;
-  ro.replications = replications;
-  // Small populations cannot keep every core busy within one replication; run several at once.
-  ro.concurrent = analysis::default_concurrency(s, threads);
-  ro.check_invariants = check || ro.check_invariants;
-  cli::progress_meter progress(std::uint64_t{replications} * s.time.horizon,
-                               fmt::format("{}", s.name), !o.quiet && cli::stderr_is_terminal());
-  ro.on_step = [&] { progress.advance(); };
-  const auto result = analysis::run_replications(s, ro);
-  progress.finish();
+  const std::vector<analysis::scenario_recipe> recipe{{file, make_load_options(o)}};
+  auto runs = run_all({s}, recipe, replications, threads, s.name, check);
+  analysis::replicated_result result;
+  result.runs = std::move(runs.front());
+  result.summary = analysis::summarize_runs(result.runs);
 
   auto info = make_info("run", s, threads, replications, args, started_utc);
   dir.write("summary.json", analysis::summary_json(s, result).dump(2) + "\n");
@@ -218,6 +217,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   const auto lo = make_load_options(o);
   // Every arm is loaded and checked before anything runs.
   std::vector<scenario> arms;
+  std::vector<analysis::scenario_recipe> recipes{{files.front(), lo}};
   std::vector<std::string> names{"baseline"};
   std::vector<std::string> descriptions{"the scenario as written"};
   const scenario base = io::load_scenario(files.front(), lo);
@@ -235,6 +235,9 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   for (const auto& v : base.variants) {
     if (!only.empty() && std::find(only.begin(), only.end(), v.name) == only.end()) continue;
     arms.push_back(io::load_variant(files.front(), lo, v));
+    recipes.push_back({files.front(), lo});
+    recipes.back().options.overrides.insert(recipes.back().options.overrides.end(),
+                                            v.overrides.begin(), v.overrides.end());
     names.push_back(v.name);
     std::string what = v.description;
     for (const auto& ov : v.overrides)
@@ -243,6 +246,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   }
   for (std::size_t f = 1; f < files.size(); ++f) {
     arms.push_back(io::load_scenario(files[f], lo));
+    recipes.push_back({files[f], lo});
     std::string name = arms.back().name;
     while (std::find(names.begin(), names.end(), name) != names.end())
       name += "_" + std::to_string(f);
@@ -268,7 +272,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   analysis::output_directory dir(
       oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "compare"), oo.force);
-  const auto runs = run_all(arms, replications, threads, o.quiet,
+  const auto runs = run_all(arms, recipes, replications, threads,
                             fmt::format("{}: {} arms", base.name, arms.size()));
   const auto cmp = analysis::compare_runs(runs, names, descriptions);
 
@@ -318,7 +322,8 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   analysis::output_directory dir(
       oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "prioritize"), oo.force);
-  const auto runs = run_all(plan.arms, replications, threads, o.quiet,
+  // Prioritisation arms are edited in memory, not loaded from files: they run on this rank.
+  const auto runs = run_all(plan.arms, {}, replications, threads,
                             fmt::format("{}: {} arms", base.name, plan.arms.size()));
   const auto result = analysis::rank_priorities(base, po, plan, runs);
 
@@ -346,19 +351,47 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   return ok;
 }
 
+int run_command(int argc, char** argv, cluster& mpi);
+
 int report_input_error(const input_error& e) {
-  for (const auto& p : e.problems()) fmt::print(stderr, "error: {}\n", p.to_string());
+  for (const auto& p : e.problems()) log_message("error", "invalid_input", p.to_string());
   return invalid_input;
+}
+
+/// A worker rank needs only its thread count; everything else comes from rank 0 per job.
+unsigned worker_threads(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const char* value = nullptr;
+    if (arg == "--threads" && i + 1 < argc) value = argv[i + 1];
+    if (arg.rfind("--threads=", 0) == 0) value = argv[i] + 10;
+    if (value != nullptr)
+      return resolve_threads(static_cast<unsigned>(std::strtoul(value, nullptr, 10)));
+  }
+  return resolve_threads(0);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  cluster mpi(argc, argv);
+  if (mpi.rank() != 0) {
+    const unsigned threads = worker_threads(argc, argv);
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
+    return mpi.serve();
+  }
+  set_process_ranks(mpi.size());
+  return run_command(argc, argv, mpi);
+}
+
+namespace {
+
+int run_command(int argc, char** argv, cluster& mpi) {
   CLI::App app{
       "cesim: test customer-empowerment strategies before spending money on them.\n"
       "Simulates customers at touchpoints and in participation campaigns and predicts loyalty and\n"
-      "word-of-mouth reach. Exit codes: 0 ok, 2 usage, 3 invalid input, 4 output, 5 resource "
-      "limit."};
+      "word-of-mouth reach. Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 "
+      "output, 5 resource limit, 130/143 stopped by SIGINT/SIGTERM (docs/cli.md)."};
   app.require_subcommand(1);
   app.set_version_flag("--version",
                        fmt::format("cesim {} ({})", cesim::version, cesim::git_revision));
@@ -442,6 +475,15 @@ int main(int argc, char** argv) {
   sweep->add_option("--out,-o", oo.out,
                     "Results directory (default: results/<sweep>-sweep-<time>)");
   sweep->add_flag("--force", oo.force, "Replace an existing results directory");
+  cli::batch_options bo;
+  sweep->add_flag(
+      "--resume", bo.resume,
+      "Continue the stopped sweep in --out DIR: finished points are kept, the rest run");
+  sweep
+      ->add_option("--shard", bo.shard,
+                   "Run shard I of N (I/N, from 0; round robin over points); default from "
+                   "SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT when set. Join with merge")
+      ->type_name("I/N");
 
   cli::sensitivity_options so;
   auto* sensitivity = app.add_subcommand(
@@ -461,6 +503,26 @@ int main(int argc, char** argv) {
   sensitivity->add_option("--levels", so.levels, "Morris: grid levels, even (default 4)");
   sensitivity->add_option("--bootstrap", so.bootstrap, "Bootstrap resamples (default 1000)");
   add_output_options(sensitivity);
+  sensitivity->add_flag("--resume", bo.resume,
+                        "Continue the stopped analysis in --out DIR: finished points are kept");
+
+  std::vector<std::string> merge_dirs;
+  bool allow_missing = false;
+  auto* merge = app.add_subcommand(
+      "merge",
+      "Join the results folders of a sharded sweep into the table one run would have written, "
+      "naming any missing points");
+  merge->add_option("folders", merge_dirs, "Results folders of the shards")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  merge->add_option("--out,-o", oo.out,
+                    "Merged results directory (default: results/<sweep>-sweep-merged-<time>)");
+  merge->add_flag("--force", oo.force, "Replace an existing results directory");
+  merge->add_flag("--allow-missing", allow_missing,
+                  "Write a partial table when points are missing (listed on stderr)");
+  merge->add_flag("--quiet,-q", o.quiet, "Print nothing but errors");
+  merge->add_option("--log-format", o.log_format, "text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   cli::calibration_options co;
   auto* calibrate = app.add_subcommand(
@@ -511,11 +573,16 @@ int main(int argc, char** argv) {
   }
 
   const std::vector<std::string> args(argv, argv + argc);
+  logging().quiet = o.quiet;
+  logging().format = parse_log_format(o.log_format);
+  install_stop_handlers();
+  mpi.distribute_jobs();
   try {
     if (*run) return command_run(scenario_file, o, replications, oo, check, args);
-    if (*sweep) return command_sweep(sweep_file, o, oo, args);
+    if (*sweep) return command_sweep(sweep_file, o, oo, bo, args);
+    if (*merge) return command_merge(merge_dirs, oo, allow_missing, args);
     if (*calibrate) return command_calibrate(sweep_file, o, co, oo, args);
-    if (*sensitivity) return command_sensitivity(sweep_file, o, so, oo, args);
+    if (*sensitivity) return command_sensitivity(sweep_file, o, so, oo, bo, args);
     if (*compare)
       return command_compare(compare_files, o, compare_replications, only_variants, oo, args);
     if (*prioritize)
@@ -523,20 +590,25 @@ int main(int argc, char** argv) {
     if (*validate) return command_validate(files, o);
     if (*params) return command_params(format);
     if (*network) return command_network(scenario_file, o, network_json);
+  } catch (const stopped_error& e) {
+    log_message("warning", "stopped", e.what());
+    return stopped_exit_code();
   } catch (const input_error& e) {
     return report_input_error(e);
   } catch (const output_error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    log_message("error", "output", e.what());
     return output_failure;
   } catch (const resource_error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
+    log_message("error", "resource", e.what());
     return resource_limit;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory; reduce --population or --replications\n");
+    log_message("error", "resource", "out of memory; reduce --population or --replications");
     return resource_limit;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "internal error: {}\n", e.what());
+    log_message("error", "internal", fmt::format("internal error: {}", e.what()));
     return internal_failure;
   }
   return usage_error;
 }
+
+}  // namespace

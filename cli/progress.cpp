@@ -1,55 +1,138 @@
 #include "progress.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include <algorithm>
+#include <cmath>
 
 namespace cesim::cli {
 
-bool stderr_is_terminal() {
-  return ::isatty(STDERR_FILENO) == 1;
+namespace {
+
+/// A terminal line is redrawn at most ten times a second: faster only costs time.
+constexpr auto redraw_interval = std::chrono::milliseconds(100);
+
+double round_ms(double seconds) {
+  return std::round(seconds * 1000) / 1000;
 }
 
-progress_meter::progress_meter(std::uint64_t total_units, std::string label, bool enabled)
-    : total_(total_units == 0 ? 1 : total_units), label_(std::move(label)), enabled_(enabled) {}
+}  // namespace
+
+std::string format_duration(double seconds) {
+  const long long s = std::isfinite(seconds) && seconds > 0 ? std::llround(seconds) : 0;
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+}
+
+progress_meter::progress_meter(std::uint64_t total_units, std::string label, std::string unit_name)
+    : total_(std::max<std::uint64_t>(total_units, 1)),
+      label_(std::move(label)),
+      unit_name_(std::move(unit_name)) {
+  const auto& settings = logging();
+  if (settings.quiet)
+    mode_ = mode::silent;
+  else if (settings.format == log_format::json)
+    mode_ = mode::json;
+  else
+    mode_ = settings.terminal ? mode::bar : mode::lines;
+  interval_ = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(settings.interval_seconds));
+}
 
 progress_meter::~progress_meter() {
-  finish();
+  std::lock_guard lock(report_mutex_);
+  if (!finished_ && mode_ == mode::bar) clear_status_line();
+  finished_ = true;
+}
+
+void progress_meter::set_done(std::uint64_t units) {
+  resumed_.store(units, std::memory_order_relaxed);
 }
 
 void progress_meter::advance(std::uint64_t units) {
-  const auto done = done_.fetch_add(units) + units;
-  if (!enabled_) return;
-  std::unique_lock lock(draw_mutex_, std::try_to_lock);
+  advanced_.fetch_add(units, std::memory_order_relaxed);
+  if (mode_ == mode::silent) return;
+  // A worker that finds another one reporting just carries on.
+  std::unique_lock lock(report_mutex_, std::try_to_lock);
   if (!lock.owns_lock() || finished_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_draw_ < std::chrono::milliseconds(100) && done < total_) return;
-  last_draw_ = now;
-  draw(done);
+  if (mode_ == mode::bar) {
+    if (reported_ && now - last_report_ < redraw_interval) return;
+  } else if (now - last_report_ < interval_) {
+    return;
+  }
+  last_report_ = now;
+  report(measure());
 }
 
-void progress_meter::draw(std::uint64_t done) {
-  const double fraction = static_cast<double>(done) / static_cast<double>(total_);
-  const double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double left = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
-  constexpr int width = 30;
-  const int filled = static_cast<int>(fraction * width);
-  fmt::print(stderr, "\r{} [{}{}] {:3.0f}%  {:.0f}s elapsed, ~{:.0f}s left ", label_,
-             std::string(static_cast<std::size_t>(filled), '#'),
-             std::string(static_cast<std::size_t>(width - filled), '.'), 100 * fraction, elapsed,
-             left);
-  std::fflush(stderr);
+progress_meter::snapshot progress_meter::measure() const {
+  snapshot s;
+  const auto here = advanced_.load(std::memory_order_relaxed);
+  s.done = std::min(total_, here + resumed_.load(std::memory_order_relaxed));
+  s.fraction = static_cast<double>(s.done) / static_cast<double>(total_);
+  s.elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  // Only this process's units give the speed: resumed units took no time here.
+  if (s.done == total_)
+    s.eta = 0;
+  else if (here > 0 && s.elapsed > 0)
+    s.eta = static_cast<double>(total_ - s.done) * s.elapsed / static_cast<double>(here);
+  return s;
+}
+
+void progress_meter::report(const snapshot& s) {
+  reported_ = true;
+  // Rounded down, so 100% means done.
+  const int percent = static_cast<int>(s.fraction * 100);
+  const std::string left = s.eta < 0 ? "" : fmt::format(", ~{} left", format_duration(s.eta));
+  if (mode_ == mode::bar) {
+    constexpr int width = 30;
+    const int filled = static_cast<int>(s.fraction * width);
+    show_status_line(fmt::format("{} [{}{}] {:3}%  {} elapsed{} ", label_,
+                                 std::string(static_cast<std::size_t>(filled), '#'),
+                                 std::string(static_cast<std::size_t>(width - filled), '.'),
+                                 percent, format_duration(s.elapsed), left));
+    return;
+  }
+  const std::string text = fmt::format("{}: {}% ({}/{} {}), {} elapsed{}", label_, percent, s.done,
+                                       total_, unit_name_, format_duration(s.elapsed), left);
+  if (mode_ == mode::lines) {
+    log_message("info", "progress", "progress: " + text);
+    return;
+  }
+  log_message(
+      "info", "progress", text,
+      {{"label", label_},
+       {"unit", unit_name_},
+       {"done", s.done},
+       {"total", total_},
+       {"fraction", s.fraction},
+       {"elapsed_seconds", round_ms(s.elapsed)},
+       {"eta_seconds", s.eta < 0 ? nlohmann::json(nullptr) : nlohmann::json(round_ms(s.eta))}});
 }
 
 void progress_meter::finish() {
-  if (!enabled_) return;
-  std::lock_guard lock(draw_mutex_);
+  if (mode_ == mode::silent) return;
+  std::lock_guard lock(report_mutex_);
   if (finished_) return;
   finished_ = true;
-  fmt::print(stderr, "\r{}\r", std::string(80, ' '));
-  std::fflush(stderr);
+  if (mode_ == mode::bar) {
+    clear_status_line();
+    return;
+  }
+  // A run shorter than one interval leaves no trace in the log, so needs no closing line.
+  if (!reported_) return;
+  const auto s = measure();
+  const std::string text = fmt::format("{}: done in {}", label_, format_duration(s.elapsed));
+  if (mode_ == mode::lines)
+    log_message("info", "progress_done", "progress: " + text);
+  else
+    log_message("info", "progress_done", text,
+                {{"label", label_},
+                 {"unit", unit_name_},
+                 {"done", s.done},
+                 {"total", total_},
+                 {"elapsed_seconds", round_ms(s.elapsed)}});
 }
 
 }  // namespace cesim::cli

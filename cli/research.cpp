@@ -8,7 +8,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 
 #include "cesim/analysis/compare.hpp"
 #include "cesim/analysis/output_directory.hpp"
@@ -20,7 +24,10 @@
 #include "cesim/analysis/sweep_spec.hpp"
 #include "cesim/rng/philox.hpp"
 #include "cesim/util/sha256.hpp"
+#include "log.hpp"
 #include "progress.hpp"
+#include "signals.hpp"
+#include "sweep_journal.hpp"
 
 namespace cesim::cli {
 
@@ -35,6 +42,12 @@ std::string csv_text(std::string_view text) {
   std::string quoted = "\"";
   for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
+}
+
+/// Appends ",cell" (written in two steps: GCC 12 misreports `"," + text` as overlapping copies).
+void append_cell(std::string& line, std::string_view cell) {
+  line += ',';
+  line += cell;
 }
 
 std::vector<std::string> csv_cells(const std::vector<std::string>& values) {
@@ -100,42 +113,217 @@ double total_value(const analysis::outcome_metric& m, const run_result& run) {
   return m.value(run, run.summary.size() - 1);
 }
 
-/// Runs every point; writes results.csv (one row per point x replication, as runs finish, in
-/// point order) and returns per point and metric the values of each replication.
-std::vector<std::vector<std::vector<double>>> run_and_record(
-    const analysis::sweep_spec& spec, const std::vector<analysis::sweep_point>& design,
-    const std::vector<std::vector<override_spec>>& points, const io::load_options& base,
-    const scenario& first, unsigned threads, bool quiet, const fs::path& dir) {
-  const auto metrics = metrics_of(spec);
-  std::string header = "point,replication";
-  for (const auto& p : spec.parameters) header += "," + p.name;
-  for (const auto* m : metrics) header += fmt::format(",{}", m->name);
-  live_table results(dir / "results.csv", header);
+/// The metric cells of a results.csv row, as numbers (an empty cell is not available).
+std::vector<double> metric_values(const std::string& row, std::size_t metrics) {
+  const auto cells = split_csv_line(row);
+  std::vector<double> values;
+  for (std::size_t m = cells.size() - metrics; m < cells.size(); ++m)
+    values.push_back(cells[m].empty() ? not_available : std::strtod(cells[m].c_str(), nullptr));
+  return values;
+}
 
-  std::vector<std::vector<std::vector<double>>> values(
-      points.size(), std::vector<std::vector<double>>(metrics.size()));
-  cli::progress_meter progress(points.size() * spec.replications * first.time.horizon,
-                               fmt::format("{}: {} points", spec.name, points.size()),
-                               !quiet && cli::stderr_is_terminal());
+/// Per point and metric the values of each replication, read back from the rows: a resumed
+/// sweep and an uninterrupted one summarise the very same text.
+std::map<std::size_t, std::vector<std::vector<double>>> values_of(
+    const std::map<std::size_t, std::vector<std::string>>& rows, std::size_t metrics) {
+  std::map<std::size_t, std::vector<std::vector<double>>> values;
+  for (const auto& [point, point_rows] : rows) {
+    auto& per_metric = values[point];
+    per_metric.resize(metrics);
+    for (const auto& row : point_rows) {
+      const auto v = metric_values(row, metrics);
+      for (std::size_t m = 0; m < metrics; ++m) per_metric[m].push_back(v[m]);
+    }
+  }
+  return values;
+}
+
+/// The command that continues this one: the same arguments with --out and --resume.
+std::string resume_command(const std::vector<std::string>& args, const fs::path& dir) {
+  const auto quoted = [](const std::string& a) {
+    if (!a.empty() && a.find_first_of(" '\"$`\\!*?;&|<>()") == std::string::npos) return a;
+    std::string q = "'";
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  std::string command = "cesim";
+  bool has_out = false;
+  bool has_resume = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--force") continue;
+    has_out = has_out || args[i] == "--out" || args[i] == "-o" || args[i].rfind("--out=", 0) == 0;
+    has_resume = has_resume || args[i] == "--resume";
+    command += " " + quoted(args[i]);
+  }
+  if (!has_out) command += " --out " + quoted(dir.string());
+  if (!has_resume) command += " --resume";
+  return command;
+}
+
+/// The points of `slice` not yet in the journal, run and recorded one point at a time. Returns
+/// false when a stop signal ended the run early.
+bool run_and_record(const analysis::sweep_spec& spec,
+                    const std::vector<analysis::sweep_point>& design,
+                    const std::vector<std::vector<override_spec>>& points,
+                    const io::load_options& base, const scenario& first, unsigned threads,
+                    sweep_journal& journal, const shard& slice) {
+  const auto metrics = metrics_of(spec);
+  std::vector<std::size_t> todo;
+  std::size_t owned = 0;
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    if (!slice.owns(p)) continue;
+    ++owned;
+    if (!journal.finished(p)) todo.push_back(p);
+  }
+  std::vector<std::vector<override_spec>> todo_points;
+  for (auto p : todo) todo_points.push_back(points[p]);
+
+  const std::uint64_t steps_per_point = std::uint64_t{spec.replications} * first.time.horizon;
+  cli::progress_meter progress(owned * steps_per_point,
+                               fmt::format("{}: {} points", spec.name, owned));
+  progress.set_done((owned - todo.size()) * steps_per_point);
+  std::map<std::size_t, std::vector<std::string>> pending;
   analysis::point_run_options ro;
   ro.replications = spec.replications;
   ro.threads = threads;
   ro.base = base;
   ro.on_step = [&] { progress.advance(); };
-  analysis::run_points(spec, points, ro,
-                       [&](std::size_t point, std::uint32_t replication, const run_result& run) {
+  ro.may_start_point = [](std::size_t) { return stop_signal() == 0; };
+  analysis::run_points(spec, todo_points, ro,
+                       [&](std::size_t i, std::uint32_t replication, const run_result& run) {
+                         const std::size_t point = todo[i];
                          std::string row = fmt::format("{},{}", point, replication);
-                         for (const auto& v : design[point].values) row += "," + csv_text(v);
-                         for (std::size_t m = 0; m < metrics.size(); ++m) {
-                           const double v = total_value(*metrics[m], run);
-                           values[point][m].push_back(v);
-                           row += "," + analysis::csv_number(v);
+                         for (const auto& v : design[point].values) append_cell(row, csv_text(v));
+                         for (const auto* m : metrics)
+                           append_cell(row, analysis::csv_number(total_value(*m, run)));
+                         pending[point].push_back(std::move(row));
+                         if (replication + 1 == spec.replications) {
+                           journal.record(point, std::move(pending[point]));
+                           pending.erase(point);
                          }
-                         results.append(row);
-                         if (replication + 1 == spec.replications) results.sync();
                        });
   progress.finish();
-  return values;
+  return journal.finished_count() == owned;
+}
+
+/// What identifies the results of this sweep: every input's hash, every override, the
+/// replications, the metrics and the design.
+sweep_identity identity_of(const char* command, const analysis::sweep_spec& spec, const scenario& s,
+                           std::size_t points, std::string_view design, const shard& slice,
+                           const nlohmann::json& manifest) {
+  std::string material = fmt::format("{}\n{}\n{}\n", command, spec.replications, design);
+  for (const auto& input : s.inputs) material += input.role + " " + input.sha256 + "\n";
+  for (const auto& o : s.overrides) material += o.path + "=" + o.value + "\n";
+  for (const auto& m : spec.metrics) material += "metric " + m + "\n";
+  sweep_identity id;
+  id.command = command;
+  id.name = spec.name;
+  id.fingerprint = sha256_hex(material);
+  id.points = points;
+  id.replications = spec.replications;
+  for (const auto& p : spec.parameters) id.parameters.push_back(p.name);
+  id.metrics = spec.metrics;
+  id.slice = slice;
+  id.manifest = manifest;
+  return id;
+}
+
+/// Opens the results folder: a new one, or the one to resume.
+std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const output_options& oo,
+                                            const batch_options& bo, std::string_view command) {
+  if (bo.resume) {
+    if (!oo.out)
+      throw input_error(source_mark::named("--resume"), "",
+                        "--resume needs --out DIR: the results folder of the run to continue");
+    auto journal = std::make_unique<sweep_journal>(fs::path(*oo.out), id);
+    log_message("info", "resume",
+                fmt::format("resuming {}: {} of {} points already done", journal->dir().string(),
+                            journal->finished_count(), id.points),
+                nlohmann::json{{"done", journal->finished_count()}, {"points", id.points}});
+    return journal;
+  }
+  std::string suffix(command);
+  if (id.slice.count > 1) suffix += fmt::format("-shard-{}-of-{}", id.slice.index, id.slice.count);
+  return std::make_unique<sweep_journal>(
+      oo.out ? fs::path(*oo.out) : default_output_dir(id.name, suffix), id, oo.force);
+}
+
+/// Says how far a stopped run got and how to continue it; returns the exit status.
+int report_stop(const sweep_journal& journal, std::size_t owned,
+                const std::vector<std::string>& args) {
+  const auto command = resume_command(args, journal.dir());
+  log_message(
+      "warning", "stopped",
+      fmt::format("stopped by signal {} after {} of {} points; every finished point is "
+                  "kept in {}. Resume with:\n  {}",
+                  stop_signal(), journal.finished_count(), owned, journal.dir().string(), command),
+      nlohmann::json{{"signal", stop_signal()},
+                     {"done", journal.finished_count()},
+                     {"points", owned},
+                     {"resume", command}});
+  return stopped_exit_code();
+}
+
+struct point_summary {
+  std::size_t point = 0;
+  std::vector<std::string> values;            ///< parameter values as written
+  std::vector<analysis::estimate> estimates;  ///< per metric, over replications
+};
+
+std::vector<point_summary> summarize_points(
+    const std::map<std::size_t, std::vector<std::string>>& rows, std::size_t parameters,
+    std::size_t metrics) {
+  std::vector<point_summary> out;
+  const auto values = values_of(rows, metrics);
+  for (const auto& [point, point_rows] : rows) {
+    point_summary ps;
+    ps.point = point;
+    const auto cells = split_csv_line(point_rows.front());
+    ps.values.assign(cells.begin() + 2, cells.begin() + 2 + static_cast<long>(parameters));
+    for (const auto& v : values.at(point)) ps.estimates.push_back(analysis::summarize(v));
+    out.push_back(std::move(ps));
+  }
+  return out;
+}
+
+/// summary.csv: per point the mean and 95% interval of each metric over replications.
+std::string summary_csv(const sweep_identity& id, const std::vector<point_summary>& points) {
+  std::string csv = "point";
+  for (const auto& p : id.parameters) csv += fmt::format(",{}", p);
+  for (const auto& m : id.metrics) csv += fmt::format(",{0}_mean,{0}_ci_low,{0}_ci_high", m);
+  csv += "\n";
+  for (const auto& ps : points) {
+    csv += std::to_string(ps.point);
+    for (const auto& v : ps.values) append_cell(csv, csv_text(v));
+    for (const auto& e : ps.estimates)
+      csv += fmt::format(",{},{},{}", analysis::csv_number(e.mean), analysis::csv_number(e.ci_low),
+                         analysis::csv_number(e.ci_high));
+    csv += "\n";
+  }
+  return csv;
+}
+
+/// The first 30 points' means, for the terminal.
+std::string summary_table(const sweep_identity& id, const std::vector<point_summary>& points) {
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> head{"point"};
+  head.insert(head.end(), id.parameters.begin(), id.parameters.end());
+  head.insert(head.end(), id.metrics.begin(), id.metrics.end());
+  table.push_back(head);
+  for (const auto& ps : points) {
+    if (table.size() > 30) break;
+    std::vector<std::string> row{std::to_string(ps.point)};
+    row.insert(row.end(), ps.values.begin(), ps.values.end());
+    for (std::size_t m = 0; m < ps.estimates.size(); ++m) {
+      const double mean = ps.estimates[m].mean;
+      const double scale = analysis::outcome(id.metrics[m]).display_scale;
+      row.push_back(std::isnan(mean)                 ? std::string("-")
+                    : std::abs(mean * scale) >= 1000 ? fmt::format("{:.0f}", mean * scale)
+                                                     : fmt::format("{:.2f}", mean * scale));
+    }
+    table.push_back(std::move(row));
+  }
+  return analysis::aligned_table(table);
 }
 
 /// The base scenario and the manifest entry for the sweep file itself.
@@ -171,7 +359,7 @@ std::vector<std::vector<override_spec>> overrides_of_design(
 }  // namespace
 
 int command_sweep(const std::string& file, const common_options& o, const output_options& oo,
-                  const std::vector<std::string>& args) {
+                  const batch_options& bo, const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -180,69 +368,154 @@ int command_sweep(const std::string& file, const common_options& o, const output
   const auto base = make_load_options(o);
   const scenario s = recorded_base(spec, base);
   analysis::check_points(spec, points, base);  // every point loads before anything runs
+  std::string shard_source;
+  const shard slice = choose_shard(bo.shard, shard_source);
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  const fs::path dir = prepare_live_directory(
-      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "sweep"), oo.force);
+  auto info = make_info("sweep", s, threads, spec.replications, args, started_utc);
+  const auto id = identity_of("sweep", spec, s, points.size(), analysis::design_name(spec.design),
+                              slice, analysis::manifest_json(s, info, {}));
+  auto journal = open_journal(id, oo, bo, "sweep");
+  const fs::path dir = journal->dir();
+  if (slice.count > 1)
+    log_message("info", "shard",
+                fmt::format("shard {} (from {}): points {} mod {}", slice.text(), shard_source,
+                            slice.index, slice.count),
+                nlohmann::json{{"shard", slice.text()}, {"source", shard_source}});
 
   std::string design_csv = "point";
-  for (const auto& p : spec.parameters) design_csv += "," + p.name;
+  for (const auto& p : spec.parameters) append_cell(design_csv, p.name);
   design_csv += "\n";
   for (const auto& p : design) {
     design_csv += std::to_string(p.index);
-    for (const auto& v : p.values) design_csv += "," + csv_text(v);
+    for (const auto& v : p.values) append_cell(design_csv, csv_text(v));
     design_csv += "\n";
   }
   analysis::write_file_atomically(dir / "design.csv", design_csv);
 
-  const auto values = run_and_record(spec, design, points, base, s, threads, o.quiet, dir);
-
-  // Per point: mean and 95% interval over replications.
-  const auto metrics = metrics_of(spec);
-  std::string summary = "point";
-  for (const auto& p : spec.parameters) summary += "," + p.name;
-  for (const auto* m : metrics) summary += fmt::format(",{0}_mean,{0}_ci_low,{0}_ci_high", m->name);
-  summary += "\n";
-  std::vector<std::vector<std::string>> table;
-  std::vector<std::string> head{"point"};
-  for (const auto& p : spec.parameters) head.push_back(p.name);
-  for (const auto* m : metrics) head.emplace_back(m->name);
-  table.push_back(head);
-  for (std::size_t i = 0; i < design.size(); ++i) {
-    summary += std::to_string(i);
-    std::vector<std::string> row{std::to_string(i)};
-    for (const auto& v : design[i].values) {
-      summary += "," + csv_text(v);
-      row.push_back(v);
-    }
-    for (std::size_t m = 0; m < metrics.size(); ++m) {
-      const auto e = analysis::summarize(values[i][m]);
-      summary += fmt::format(",{},{},{}", analysis::csv_number(e.mean),
-                             analysis::csv_number(e.ci_low), analysis::csv_number(e.ci_high));
-      const double scale = metrics[m]->display_scale;
-      row.push_back(std::isnan(e.mean)                 ? std::string("-")
-                    : std::abs(e.mean * scale) >= 1000 ? fmt::format("{:.0f}", e.mean * scale)
-                                                       : fmt::format("{:.2f}", e.mean * scale));
-    }
-    summary += "\n";
-    table.push_back(row);
+  if (!run_and_record(spec, design, points, base, s, threads, *journal, slice)) {
+    std::size_t owned = 0;
+    for (std::size_t p = 0; p < points.size(); ++p) owned += slice.owns(p) ? 1 : 0;
+    return report_stop(*journal, owned, args);
   }
-  analysis::write_file_atomically(dir / "summary.csv", summary);
-
-  auto info = make_info("sweep", s, threads, spec.replications, args, started_utc);
+  journal->close();
+  const auto summaries = summarize_points(journal->rows(), id.parameters.size(), id.metrics.size());
+  analysis::write_file_atomically(dir / "summary.csv", summary_csv(id, summaries));
+  info.shard = slice.text();
   write_manifest(dir, s, info, started);
   if (!o.quiet) {
-    fmt::print("sweep {}: {} points x {} replications of {} ({} design); means per point{}\n",
-               spec.name, design.size(), spec.replications, s.name,
+    fmt::print("sweep {}: {} points x {} replications of {} ({} design{}); means per point{}\n",
+               spec.name, summaries.size(), spec.replications, s.name,
                analysis::design_name(spec.design),
-               design.size() > 30 ? " (first 30; all in summary.csv)" : "");
-    if (table.size() > 31) table.resize(31);
-    fmt::print("{}", analysis::aligned_table(table));
+               slice.count > 1 ? fmt::format(", shard {} of {} points", slice.text(), design.size())
+                               : std::string(),
+               summaries.size() > 30 ? " (first 30; all in summary.csv)" : "");
+    fmt::print("{}", summary_table(id, summaries));
     fmt::print(
         "\nresults: {}/ (design.csv, results.csv, summary.csv, manifest.json) in {:.1f}s on "
-        "{} thread{}\n",
-        dir.string(), info.wall_seconds, threads, threads == 1 ? "" : "s");
+        "{} thread{}{}\n",
+        dir.string(), info.wall_seconds, threads, threads == 1 ? "" : "s",
+        info.ranks > 1 ? fmt::format(" x {} ranks", info.ranks) : std::string());
   }
+  return ok;
+}
+
+int command_merge(const std::vector<std::string>& dirs, const output_options& oo,
+                  bool allow_missing, const std::vector<std::string>& args) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string started_utc = analysis::current_utc_time();
+  std::vector<sweep_journal::contents> shards;
+  for (const auto& d : dirs) shards.push_back(sweep_journal::read(d));
+  const auto& first = shards.front().identity;
+  if (first.command != "sweep")
+    throw input_error(source_mark::named(dirs.front()), "",
+                      fmt::format("holds a {} run; only sweep folders are merged", first.command));
+  std::map<std::size_t, std::vector<std::string>> rows;
+  std::map<std::size_t, std::string> from;
+  for (std::size_t k = 0; k < shards.size(); ++k) {
+    const auto& id = shards[k].identity;
+    if (id.fingerprint != first.fingerprint || id.points != first.points)
+      throw input_error(
+          source_mark::named(dirs[k]), "",
+          fmt::format("holds another sweep than {} (different inputs, options or "
+                      "design): fingerprint {} against {}",
+                      dirs.front(), id.fingerprint.substr(0, 12), first.fingerprint.substr(0, 12)));
+    for (const auto& [point, point_rows] : shards[k].rows) {
+      const auto [at, added] = rows.emplace(point, point_rows);
+      if (!added && at->second != point_rows)
+        throw input_error(
+            source_mark::named(dirs[k]), "",
+            fmt::format("point {} differs from the same point in {}", point, from[point]));
+      from.emplace(point, dirs[k]);
+    }
+  }
+  // Which points no folder holds, and which shard should have run them.
+  std::map<std::string, std::vector<std::size_t>> missing;
+  std::size_t missing_count = 0;
+  for (std::size_t p = 0; p < first.points; ++p) {
+    if (rows.count(p) != 0) continue;
+    ++missing_count;
+    std::string owner = "the whole sweep";
+    for (std::size_t k = 0; k < shards.size(); ++k)
+      if (shards[k].identity.slice.owns(p)) {
+        owner = fmt::format("shard {} ({})", shards[k].identity.slice.text(), dirs[k]);
+        break;
+      }
+    if (owner == "the whole sweep" && first.slice.count > 1)
+      owner =
+          fmt::format("shard {}/{} (no folder given)", p % first.slice.count, first.slice.count);
+    missing[owner].push_back(p);
+  }
+  std::string missing_text;
+  for (const auto& [owner, list] : missing) {
+    std::vector<std::size_t> shown(
+        list.begin(), list.begin() + static_cast<long>(std::min<std::size_t>(list.size(), 20)));
+    missing_text +=
+        fmt::format("\n  {}: {} point{}: {}{}", owner, list.size(), list.size() == 1 ? "" : "s",
+                    fmt::join(shown, ", "), list.size() > shown.size() ? ", ..." : "");
+  }
+  if (missing_count > 0 && !allow_missing)
+    throw input_error(source_mark::named("merge"), "",
+                      fmt::format("{} of {} points are missing:{}\nrun those shards (with "
+                                  "--resume if they were started) and merge again, or add "
+                                  "--allow-missing for a partial table",
+                                  missing_count, first.points, missing_text));
+
+  sweep_identity merged = first;
+  merged.slice = shard{};
+  analysis::output_directory dir(
+      oo.out ? fs::path(*oo.out) : default_output_dir(first.name, "sweep-merged"), oo.force);
+  std::string results = merged.header() + "\n";
+  for (const auto& [point, point_rows] : rows)
+    for (const auto& r : point_rows) results += r + "\n";
+  std::ifstream design_in(fs::path(dirs.front()) / "design.csv", std::ios::binary);
+  std::ostringstream design;
+  design << design_in.rdbuf();
+  dir.write("design.csv", design.str());
+  dir.write("results.csv", results);
+  const auto summaries = summarize_points(rows, merged.parameters.size(), merged.metrics.size());
+  dir.write("summary.csv", summary_csv(merged, summaries));
+  // The sweep's own manifest, with the merge's facts on top.
+  nlohmann::json manifest = first.manifest;
+  manifest["command"] = "merge";
+  manifest["arguments"] = args;
+  manifest["merged_from"] = dirs;
+  manifest["missing_points"] = missing_count;
+  manifest["started_utc"] = started_utc;
+  manifest["host"] = analysis::host_name();
+  manifest["wall_seconds"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  auto outputs = dir.files();
+  outputs.emplace_back("manifest.json");
+  manifest["outputs"] = outputs;
+  dir.write("manifest.json", manifest.dump(2) + "\n");
+  dir.commit();
+  log_message(
+      "info", "merged",
+      fmt::format("merged {} folder{}: {} of {} points x {} replications into {}/{}", dirs.size(),
+                  dirs.size() == 1 ? "" : "s", rows.size(), first.points, first.replications,
+                  dir.final_path().string(),
+                  missing_count > 0 ? fmt::format("; missing:{}", missing_text) : std::string()));
   return ok;
 }
 
@@ -286,7 +559,7 @@ struct index_row {
 
 int command_sensitivity(const std::string& file, const common_options& o,
                         const sensitivity_options& so, const output_options& oo,
-                        const std::vector<std::string>& args) {
+                        const batch_options& bo, const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -328,9 +601,20 @@ int command_sensitivity(const std::string& file, const common_options& o,
   analysis::check_points(spec, points, base);
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  const fs::path dir = prepare_live_directory(
-      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, so.method), oo.force);
-  const auto values = run_and_record(spec, design, points, base, s, threads, o.quiet, dir);
+  auto info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
+  const std::string design_text = sobol ? fmt::format("sobol samples {}", so.samples)
+                                        : fmt::format("morris trajectories {} levels {} seed {}",
+                                                      so.trajectories, so.levels, spec.seed);
+  const auto id = identity_of("sensitivity", spec, s, points.size(), design_text, shard{},
+                              analysis::manifest_json(s, info, {}));
+  auto journal = open_journal(id, oo, bo, so.method);
+  const fs::path dir = journal->dir();
+  if (!run_and_record(spec, design, points, base, s, threads, *journal, shard{}))
+    return report_stop(*journal, points.size(), args);
+  journal->close();
+  const auto by_point = values_of(journal->rows(), spec.metrics.size());
+  std::vector<std::vector<std::vector<double>>> values;
+  for (const auto& [point, v] : by_point) values.push_back(v);
 
   // The model output of a point is its mean over replications (common random numbers make
   // the points comparable; more replications smooth the response).
@@ -452,10 +736,9 @@ int command_sensitivity(const std::string& file, const common_options& o,
                : "Mean absolute elementary effect (mu*) per parameter: how much the output "
                  "moves when the parameter moves across its range.",
          index_chart(chart_rows, sobol ? "index" : "mu*")});
-    content.info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
+    content.info = info;
     analysis::write_file_atomically(dir / "report.html", analysis::html_report(content));
   }
-  auto info = make_info("sensitivity", s, threads, spec.replications, args, started_utc);
   write_manifest(dir, s, info, started);
   if (!o.quiet) {
     fmt::print("{} sensitivity of {} ({}): {} parameters, {} points x {} replications{}\n",
@@ -583,7 +866,7 @@ int command_calibrate(const std::string& file, const common_options& o,
 
   // Every model evaluation, as it happens: the raw material of the posterior.
   std::string header = "evaluation";
-  for (const auto& p : spec.parameters) header += "," + p.name;
+  for (const auto& p : spec.parameters) append_cell(header, p.name);
   header += ",distance";
   live_table evaluations(dir / "evaluations.csv", header);
   std::size_t evaluated = 0;
@@ -592,6 +875,7 @@ int command_calibrate(const std::string& file, const common_options& o,
   ro.replications = spec.replications;
   ro.threads = threads;
   ro.base = base;
+  ro.may_start_point = [](std::size_t) { return stop_signal() == 0; };
 
   // Runs unit points; returns per point its runs (replications), in order. During the ABC
   // search every evaluation draws fresh random numbers (a seed derived from the scenario's seed
@@ -613,6 +897,9 @@ int command_calibrate(const std::string& file, const common_options& o,
                          [&](std::size_t point, std::uint32_t, const run_result& run) {
                            runs[point].push_back(run);
                          });
+    throw_if_stopped(
+        "the evaluations so far are in evaluations.csv; calibration has no "
+        "--resume, run it again");
     return std::make_pair(design, std::move(runs));
   };
   const auto pointers = [](const std::vector<run_result>& runs) {
@@ -648,7 +935,7 @@ int command_calibrate(const std::string& file, const common_options& o,
 
   // The posterior sample.
   std::string posterior_csv = "particle,weight,distance";
-  for (const auto& p : spec.parameters) posterior_csv += "," + p.name;
+  for (const auto& p : spec.parameters) append_cell(posterior_csv, p.name);
   posterior_csv += "\n";
   std::vector<std::vector<double>> particle_values(d);
   for (std::size_t i = 0; i < result.size(); ++i) {
@@ -656,7 +943,7 @@ int command_calibrate(const std::string& file, const common_options& o,
                                  analysis::csv_number(result.distances[i]));
     for (std::size_t k = 0; k < d; ++k) {
       const double v = to_value(k, result.at(i, k));
-      posterior_csv += "," + analysis::csv_number(v);
+      append_cell(posterior_csv, analysis::csv_number(v));
       particle_values[k].push_back(v);
     }
     posterior_csv += "\n";

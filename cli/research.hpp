@@ -9,8 +9,18 @@
 
 namespace cesim::cli {
 
+/// Long batch runs: --resume continues a stopped run in its folder; --shard runs one slice.
+struct batch_options {
+  bool resume = false;
+  std::optional<std::string> shard;  ///< "I/N"
+};
+
 int command_sweep(const std::string& file, const common_options& o, const output_options& oo,
-                  const std::vector<std::string>& args);
+                  const batch_options& bo, const std::vector<std::string>& args);
+
+/// Joins the folders of a sharded sweep into the table one run would have written.
+int command_merge(const std::vector<std::string>& dirs, const output_options& oo,
+                  bool allow_missing, const std::vector<std::string>& args);
 
 struct sensitivity_options {
   std::string method = "sobol";   ///< sobol or morris
@@ -21,7 +31,7 @@ struct sensitivity_options {
 };
 int command_sensitivity(const std::string& file, const common_options& o,
                         const sensitivity_options& so, const output_options& oo,
-                        const std::vector<std::string>& args);
+                        const batch_options& bo, const std::vector<std::string>& args);
 
 struct calibration_options {
   std::string observed;                   ///< CSV: step or date, metric, value[, segment]

@@ -5,11 +5,34 @@
 #include <algorithm>
 #include <mutex>
 
+#include "cesim/io/scenario_loader.hpp"
+
 namespace cesim::analysis {
+
+namespace {
+job_executor* process_executor = nullptr;
+}  // namespace
+
+job_executor* current_executor() {
+  return process_executor;
+}
+
+void set_current_executor(job_executor* executor) {
+  process_executor = executor;
+}
+
+void execute(const job_batch& batch) {
+  if (process_executor != nullptr && batch.describe) {
+    process_executor->execute(batch);
+    return;
+  }
+  run_stream(batch.jobs, batch.concurrent, batch.run, batch.done, batch.may_start);
+}
 
 void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<run_result(std::size_t)>& run,
-                const std::function<void(std::size_t, run_result&&)>& done) {
+                const std::function<void(std::size_t, run_result&&)>& done,
+                const std::function<bool(std::size_t)>& may_start) {
   if (jobs == 0) return;
   std::size_t next = 0;
   using job_result = std::pair<std::size_t, run_result>;
@@ -19,7 +42,7 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
       std::max<std::size_t>(1, concurrent),
       tbb::make_filter<void, std::size_t>(tbb::filter_mode::serial_in_order,
                                           [&](tbb::flow_control& fc) -> std::size_t {
-                                            if (next == jobs) {
+                                            if (next == jobs || (may_start && !may_start(next))) {
                                               fc.stop();
                                               return 0;
                                             }
@@ -47,20 +70,46 @@ run_result run_one(const scenario& s, std::uint32_t replication, bool check_inva
   return run_replication(s, ro);
 }
 
+run_result run_described(const job_description& job,
+                         std::optional<std::pair<std::string, scenario>>& cache) {
+  const std::string key = encode(job.recipe);
+  if (!cache || cache->first != key)
+    cache.emplace(key, io::load_scenario(job.recipe.file, job.recipe.options));
+  run_options ro;
+  ro.replication = job.replication;
+  ro.check_invariants = job.check_invariants;
+  return run_replication(cache->second, ro);
+}
+
 std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
-                                              const runner_options& options) {
+                                              const runner_options& options,
+                                              std::span<const scenario_recipe> recipes) {
   const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
   std::vector<std::vector<run_result>> runs(arms.size(), std::vector<run_result>(replications));
   std::mutex progress_lock;
-  run_stream(
-      arms.size() * replications, options.concurrent,
-      [&](std::size_t job) {
-        return run_one(arms[job / replications], static_cast<std::uint32_t>(job % replications),
-                       options.check_invariants, options.on_step, progress_lock);
-      },
-      [&](std::size_t job, run_result&& result) {
-        runs[job / replications][job % replications] = std::move(result);
-      });
+  job_batch batch;
+  batch.jobs = arms.size() * replications;
+  batch.concurrent = options.concurrent;
+  batch.run = [&](std::size_t job) {
+    return run_one(arms[job / replications], static_cast<std::uint32_t>(job % replications),
+                   options.check_invariants, options.on_step, progress_lock);
+  };
+  if (recipes.size() == arms.size())
+    batch.describe = [&](std::size_t job) {
+      return job_description{recipes[job / replications],
+                             static_cast<std::uint32_t>(job % replications),
+                             options.check_invariants};
+    };
+  batch.done = [&](std::size_t job, run_result&& result) {
+    runs[job / replications][job % replications] = std::move(result);
+  };
+  batch.may_start = options.may_start;
+  batch.ran_elsewhere = [&](std::size_t job) {
+    if (!options.on_step) return;
+    const std::lock_guard guard(progress_lock);
+    for (std::uint32_t t = 0; t < arms[job / replications].time.horizon; ++t) options.on_step();
+  };
+  execute(batch);
   return runs;
 }
 

@@ -24,15 +24,22 @@ std::vector<sweep_point> points_at(const sweep_spec& spec, std::size_t first_ind
   return points;
 }
 
-scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
-                    const io::load_options& base) {
+scenario_recipe point_recipe(const sweep_spec& spec, const std::vector<override_spec>& point,
+                             const io::load_options& base) {
   // The sweep's fixed `set` first, then the command line (so --population can shrink a sweep
   // for a trial), then the point's parameters, which must win.
-  io::load_options options = base;
+  scenario_recipe recipe{spec.scenario_file, base};
+  auto& overrides = recipe.options.overrides;
   const auto fixed = static_cast<long>(std::min(spec.fixed.size(), point.size()));
-  options.overrides.insert(options.overrides.begin(), point.begin(), point.begin() + fixed);
-  options.overrides.insert(options.overrides.end(), point.begin() + fixed, point.end());
-  return io::load_scenario(spec.scenario_file, options);
+  overrides.insert(overrides.begin(), point.begin(), point.begin() + fixed);
+  overrides.insert(overrides.end(), point.begin() + fixed, point.end());
+  return recipe;
+}
+
+scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
+                    const io::load_options& base) {
+  const auto recipe = point_recipe(spec, point, base);
+  return io::load_scenario(recipe.file, recipe.options);
 }
 
 void check_points(const sweep_spec& spec, const std::vector<std::vector<override_spec>>& points,
@@ -60,16 +67,33 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
   const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
   const scenario first = load_point(spec, points.front(), options.base);
   std::mutex progress_lock;
-  run_stream(
-      points.size() * replications, default_concurrency(first, options.threads),
-      [&](std::size_t job) {
-        return run_one(load_point(spec, points[job / replications], options.base),
-                       static_cast<std::uint32_t>(job % replications), options.check_invariants,
-                       options.on_step, progress_lock);
-      },
-      [&](std::size_t job, run_result&& result) {
-        done(job / replications, static_cast<std::uint32_t>(job % replications), result);
-      });
+  job_batch batch;
+  batch.jobs = points.size() * replications;
+  batch.concurrent = default_concurrency(first, options.threads);
+  batch.run = [&](std::size_t job) {
+    return run_one(load_point(spec, points[job / replications], options.base),
+                   static_cast<std::uint32_t>(job % replications), options.check_invariants,
+                   options.on_step, progress_lock);
+  };
+  batch.describe = [&](std::size_t job) {
+    return job_description{point_recipe(spec, points[job / replications], options.base),
+                           static_cast<std::uint32_t>(job % replications),
+                           options.check_invariants};
+  };
+  batch.done = [&](std::size_t job, run_result&& result) {
+    done(job / replications, static_cast<std::uint32_t>(job % replications), result);
+  };
+  if (options.may_start_point)
+    // A point's replications run to the end once it has started: a stop lands between points.
+    batch.may_start = [&](std::size_t job) {
+      return job % replications != 0 || options.may_start_point(job / replications);
+    };
+  batch.ran_elsewhere = [&](std::size_t) {
+    if (!options.on_step) return;
+    const std::lock_guard guard(progress_lock);
+    for (std::uint32_t t = 0; t < first.time.horizon; ++t) options.on_step();
+  };
+  execute(batch);
 }
 
 }  // namespace cesim::analysis

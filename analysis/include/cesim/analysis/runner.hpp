@@ -7,14 +7,60 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "cesim/analysis/wire.hpp"
 #include "cesim/config/scenario.hpp"
 #include "cesim/sim/results.hpp"
 #include "cesim/sim/simulation.hpp"
 
 namespace cesim::analysis {
+
+/// What a job is, for a process that only has the job's number: how to load its scenario and
+/// which replication to run.
+struct job_description {
+  scenario_recipe recipe;
+  std::uint32_t replication = 0;
+  bool check_invariants = false;
+};
+
+/// The jobs of one batch, as an executor sees them.
+struct job_batch {
+  std::size_t jobs = 0;
+  /// Runs in flight at once in this process.
+  std::uint32_t concurrent = 1;
+  /// Runs job `j` here.
+  std::function<run_result(std::size_t)> run;
+  /// Describes job `j` for another process; empty when the jobs cannot leave this process.
+  std::function<job_description(std::size_t)> describe;
+  /// Called serially and in job order with every finished job.
+  std::function<void(std::size_t, run_result&&)> done;
+  /// Asked before job `j` is started; false ends the batch early (a requested stop). Jobs
+  /// already started still finish and reach `done`; empty means always.
+  std::function<bool(std::size_t)> may_start;
+  /// A job that ran in another process finished (progress: it reported no steps here).
+  std::function<void(std::size_t)> ran_elsewhere;
+};
+
+/// Where jobs run. The default runs them in this process; the MPI executor (cli/) spreads them
+/// over ranks. Either way `done` sees the same results in the same order.
+class job_executor {
+ public:
+  virtual ~job_executor() = default;
+  virtual void execute(const job_batch& batch) = 0;
+};
+
+/// The executor of this process: set once by main (MPI), null for local execution.
+job_executor* current_executor();
+void set_current_executor(job_executor* executor);
+
+/// Runs a batch with the current executor, or in this process when there is none or the batch
+/// cannot be described for another process.
+void execute(const job_batch& batch);
 
 struct runner_options {
   std::uint32_t replications = 1;
@@ -23,6 +69,8 @@ struct runner_options {
   bool check_invariants = run_options{}.check_invariants;
   /// Progress: called after every simulated step of any run (from worker threads, serialised).
   std::function<void()> on_step;
+  /// Asked before each run starts; false stops (see job_batch::may_start).
+  std::function<bool(std::size_t)> may_start;
 };
 
 /// Streams `jobs` jobs: `run(job)` in parallel with at most `concurrent` in flight, then
@@ -30,7 +78,13 @@ struct runner_options {
 /// in the same order for any thread count and any scheduling. Sweeps write their table there.
 void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<run_result(std::size_t)>& run,
-                const std::function<void(std::size_t, run_result&&)>& done);
+                const std::function<void(std::size_t, run_result&&)>& done,
+                const std::function<bool(std::size_t)>& may_start = {});
+
+/// A job as another process runs it: loads the scenario (reusing `cache` when the recipe is the
+/// one loaded last) and runs the replication.
+run_result run_described(const job_description& job,
+                         std::optional<std::pair<std::string, scenario>>& cache);
 
 /// One replication of a scenario as the runner runs it; `on_step` (may be empty) is called
 /// after each step under `progress_lock`, since runs in flight report from several threads.
@@ -39,8 +93,11 @@ run_result run_one(const scenario& s, std::uint32_t replication, bool check_inva
 
 /// runs[arm][replication]. Replication r of every arm uses the key (seed of that arm, r), so arms
 /// sharing a seed share their random numbers draw for draw (common random numbers).
+/// `recipes` (one per arm, or empty) let the current executor run arms in other processes.
+/// If `may_start` stops the batch early, the runs not made stay default (steps == 0).
 std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
-                                              const runner_options& options);
+                                              const runner_options& options,
+                                              std::span<const scenario_recipe> recipes = {});
 
 /// How many runs to keep in flight: enough to fill the cores when one run cannot (small
 /// populations), one at a time when a run fills them alone and memory matters more.

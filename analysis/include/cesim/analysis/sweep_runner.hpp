@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cesim/analysis/sweep_spec.hpp"
+#include "cesim/analysis/wire.hpp"
 #include "cesim/config/scenario.hpp"
 #include "cesim/io/scenario_loader.hpp"
 #include "cesim/sim/results.hpp"
@@ -23,6 +24,9 @@ struct point_run_options {
   io::load_options base;
   bool check_invariants = false;
   std::function<void()> on_step;
+  /// Asked before the first replication of each point; false stops the sweep there (a point
+  /// already started still runs all its replications).
+  std::function<bool(std::size_t)> may_start_point;
 };
 
 /// The design points at the rows of `unit` (row-major, one column per parameter), each mapped
@@ -30,8 +34,10 @@ struct point_run_options {
 std::vector<sweep_point> points_at(const sweep_spec& spec, std::size_t first_index,
                                    std::span<const double> unit);
 
-/// The scenario of one point: the sweep's fixed `set`, then the base options' overrides (the
-/// command line), then the point's parameter values.
+/// How to load the scenario of one point (in this process or another): the sweep's fixed `set`,
+/// then the base options' overrides (the command line), then the point's parameter values.
+scenario_recipe point_recipe(const sweep_spec& spec, const std::vector<override_spec>& point,
+                             const io::load_options& base);
 scenario load_point(const sweep_spec& spec, const std::vector<override_spec>& point,
                     const io::load_options& base);
 

@@ -20,6 +20,8 @@ struct run_info {
   std::uint32_t replications = 0;
   std::string started_utc;
   double wall_seconds = 0;
+  std::uint32_t ranks = 1;  ///< MPI ranks that ran the jobs
+  std::string shard;        ///< "I/N" when this process ran one shard of a sweep
 };
 
 /// Per segment and total: customers, retention, satisfaction, trust, loyalty, NPS, revenue.

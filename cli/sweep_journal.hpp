@@ -1,0 +1,98 @@
+#pragma once
+// The durable record of a sweep in its results folder: a finished point's rows are appended to
+// results.csv and synced, and only then is the point recorded as done in points.done (synced
+// too). A process killed at any moment leaves at most one point unrecorded; --resume drops its
+// rows and runs it again, so the finished table equals that of an uninterrupted run. Shards of
+// one sweep (Slurm job arrays) keep the same record and `cesim merge` joins them.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cesim::cli {
+
+/// The slice of a sweep one process runs: the points whose index modulo `count` is `index`
+/// (round robin, so cheap and dear regions of a grid spread over all shards).
+struct shard {
+  std::size_t index = 0;
+  std::size_t count = 1;
+  [[nodiscard]] bool owns(std::size_t point) const { return point % count == index; }
+  [[nodiscard]] std::string text() const;
+  friend bool operator==(const shard&, const shard&) = default;
+};
+
+/// "I/N" with 0 <= I < N; throws input_error naming `origin`.
+shard parse_shard(std::string_view text, std::string_view origin);
+
+/// --shard when given; otherwise a Slurm job array's task (SLURM_ARRAY_TASK_ID minus
+/// SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) when those are set; otherwise everything.
+/// `source` says where the shard came from, for the log.
+shard choose_shard(const std::optional<std::string>& flag, std::string& source);
+
+/// What must match for two folders (or a folder and a resumed command) to hold rows of the
+/// same sweep.
+struct sweep_identity {
+  std::string command;      ///< sweep or sensitivity
+  std::string name;         ///< the sweep's name
+  std::string fingerprint;  ///< sha256 over input hashes, overrides, replications, design
+  std::size_t points = 0;
+  std::uint32_t replications = 1;
+  std::vector<std::string> parameters;
+  std::vector<std::string> metrics;
+  struct shard slice;
+  /// The manifest as it would be written now (inputs, overrides, build), for `cesim merge`.
+  nlohmann::json manifest;
+
+  [[nodiscard]] nlohmann::json to_json() const;
+  static sweep_identity from_json(const nlohmann::json& doc, const std::filesystem::path& file);
+  [[nodiscard]] std::string header() const;  ///< the results.csv header
+};
+
+/// One row of results.csv split into cells (quoted cells unquoted).
+std::vector<std::string> split_csv_line(std::string_view line);
+
+class sweep_journal {
+ public:
+  /// Starts a results folder: refuses an existing one unless `force`.
+  sweep_journal(const std::filesystem::path& dir, const sweep_identity& identity, bool force);
+  /// Reopens a folder for --resume after checking that it holds this sweep (and shard).
+  sweep_journal(const std::filesystem::path& dir, const sweep_identity& identity);
+  ~sweep_journal();
+  sweep_journal(const sweep_journal&) = delete;
+  sweep_journal& operator=(const sweep_journal&) = delete;
+
+  /// The folder's record without opening it for writing (for `cesim merge`).
+  struct contents {
+    sweep_identity identity;
+    std::map<std::size_t, std::vector<std::string>> rows;  ///< finished points' rows
+  };
+  static contents read(const std::filesystem::path& dir);
+
+  [[nodiscard]] bool finished(std::size_t point) const { return rows_.count(point) != 0; }
+  [[nodiscard]] std::size_t finished_count() const { return rows_.size(); }
+  [[nodiscard]] const std::map<std::size_t, std::vector<std::string>>& rows() const {
+    return rows_;
+  }
+  [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
+
+  /// Appends a finished point durably: its rows, synced, then its number in points.done, synced.
+  void record(std::size_t point, std::vector<std::string> rows);
+  /// Rewrites results.csv in point order (atomically), once the slice is complete.
+  void close();
+
+ private:
+  void open_for_append();
+
+  std::filesystem::path dir_;
+  std::string header_;
+  std::map<std::size_t, std::vector<std::string>> rows_;
+  std::FILE* results_ = nullptr;
+  std::FILE* done_ = nullptr;
+};
+
+}  // namespace cesim::cli
