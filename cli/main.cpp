@@ -376,6 +376,9 @@ unsigned worker_threads(int argc, char** argv) {
 int main(int argc, char** argv) {
   cluster mpi(argc, argv);
   if (mpi.rank() != 0) {
+    // mpirun passes a SIGTERM to every rank: a worker finishes its job and keeps serving, so
+    // rank 0 can stop cleanly after the points in hand and tell the workers to leave.
+    install_stop_handlers();
     const unsigned threads = worker_threads(argc, argv);
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
     return mpi.serve();
@@ -542,6 +545,9 @@ int run_command(int argc, char** argv, cluster& mpi) {
   calibrate->add_option("--abc-seed", co.abc.seed, "Seed of the ABC proposals (default 1)");
   add_scenario_options(calibrate, o);
   add_output_options(calibrate);
+  calibrate->add_flag("--resume", bo.resume,
+                      "Continue the stopped calibration in --out DIR: recorded evaluations are "
+                      "replayed, not simulated again");
 
   std::vector<std::string> files;
   auto* validate = app.add_subcommand(
@@ -581,7 +587,7 @@ int run_command(int argc, char** argv, cluster& mpi) {
     if (*run) return command_run(scenario_file, o, replications, oo, check, args);
     if (*sweep) return command_sweep(sweep_file, o, oo, bo, args);
     if (*merge) return command_merge(merge_dirs, oo, allow_missing, args);
-    if (*calibrate) return command_calibrate(sweep_file, o, co, oo, args);
+    if (*calibrate) return command_calibrate(sweep_file, o, co, oo, bo, args);
     if (*sensitivity) return command_sensitivity(sweep_file, o, so, oo, bo, args);
     if (*compare)
       return command_compare(compare_files, o, compare_replications, only_variants, oo, args);

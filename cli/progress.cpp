@@ -36,8 +36,9 @@ progress_meter::progress_meter(std::uint64_t total_units, std::string label, std
     mode_ = mode::json;
   else
     mode_ = settings.terminal ? mode::bar : mode::lines;
+  // Clamped so that a huge setting cannot overflow the clock's integer ticks.
   interval_ = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(settings.interval_seconds));
+      std::chrono::duration<double>(std::clamp(settings.interval_seconds, 0.0, 1e7)));
 }
 
 progress_meter::~progress_meter() {

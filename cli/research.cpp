@@ -10,9 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 #include "cesim/analysis/compare.hpp"
 #include "cesim/analysis/output_directory.hpp"
@@ -76,11 +78,12 @@ fs::path prepare_live_directory(const fs::path& dir, bool force) {
 /// a finished point wrote survives a crash.
 class live_table {
  public:
+  /// A new file starting with `header`, or with `header` empty, an existing one to append to.
   live_table(const fs::path& path, const std::string& header) : path_(path) {
-    file_ = std::fopen(path.c_str(), "w");
+    file_ = std::fopen(path.c_str(), header.empty() ? "a" : "w");
     if (file_ == nullptr)
       throw output_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
-    append(header);
+    if (!header.empty()) append(header);
   }
   ~live_table() {
     if (file_ != nullptr) std::fclose(file_);
@@ -146,7 +149,9 @@ std::string resume_command(const std::vector<std::string>& args, const fs::path&
     for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
   };
-  std::string command = "cesim";
+  // Under MPI the resumed run may use any number of ranks; the same number is suggested.
+  std::string command =
+      process_ranks() > 1 ? fmt::format("mpirun -np {} cesim", process_ranks()) : "cesim";
   bool has_out = false;
   bool has_resume = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
@@ -834,7 +839,7 @@ std::string series_name(const analysis::observation& obs) {
 
 int command_calibrate(const std::string& file, const common_options& o,
                       const calibration_options& co, const output_options& oo,
-                      const std::vector<std::string>& args) {
+                      const batch_options& bo, const std::vector<std::string>& args) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -861,14 +866,51 @@ int command_calibrate(const std::string& file, const common_options& o,
                                   analysis::sobol_max_dimensions(), d));
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
-  const fs::path dir = prepare_live_directory(
-      oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate"), oo.force);
+  auto info = make_info("calibrate", s, threads, spec.replications, args, started_utc);
+  const auto id = identity_of(
+      "calibrate", spec, s, 0,
+      fmt::format("abc particles {} rounds {} initial {} quantile {} seed {} budget {} batch {} "
+                  "predictive {}",
+                  co.abc.particles, co.abc.rounds, co.abc.initial_draws, co.abc.quantile,
+                  co.abc.seed, co.abc.round_budget, co.abc.min_batch, co.predictive),
+      shard{}, analysis::manifest_json(s, info, {}));
 
-  // Every model evaluation, as it happens: the raw material of the posterior.
+  // Every model evaluation, as it happens: the raw material of the posterior, and what a
+  // resumed calibration replays instead of simulating again.
   std::string header = "evaluation";
   for (const auto& p : spec.parameters) append_cell(header, p.name);
   header += ",distance";
-  live_table evaluations(dir / "evaluations.csv", header);
+  std::map<std::size_t, std::pair<std::vector<std::string>, double>> made;
+  fs::path dir;
+  if (bo.resume) {
+    if (!oo.out)
+      throw input_error(source_mark::named("--resume"), "",
+                        "--resume needs --out DIR: the results folder of the run to continue");
+    dir = *oo.out;
+    check_resumable(read_identity(dir), id, dir);
+    // ABC proposes the same points again when it sees the same distances, so the recorded
+    // evaluations are replayed in order and the search continues where it stopped.
+    std::string kept = header + "\n";
+    const auto lines = complete_lines_of(dir / "evaluations.csv");
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      const auto cells = split_csv_line(lines[i]);
+      if (cells.size() != d + 2 || cells.front() != std::to_string(made.size())) break;
+      made[made.size()] = {
+          std::vector<std::string>(cells.begin() + 1, cells.end() - 1),
+          cells.back().empty() ? not_available : std::strtod(cells.back().c_str(), nullptr)};
+      kept += lines[i] + "\n";
+    }
+    analysis::write_file_atomically(dir / "evaluations.csv", kept);
+    log_message(
+        "info", "resume",
+        fmt::format("resuming {}: replaying {} recorded evaluations", dir.string(), made.size()),
+        nlohmann::json{{"done", made.size()}});
+  } else {
+    dir = prepare_live_directory(
+        oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate"), oo.force);
+    write_identity(dir, id);
+  }
+  live_table evaluations(dir / "evaluations.csv", bo.resume ? std::string() : header);
   std::size_t evaluated = 0;
   const bool show = !o.quiet && cli::stderr_is_terminal();
   analysis::point_run_options ro;
@@ -877,31 +919,38 @@ int command_calibrate(const std::string& file, const common_options& o,
   ro.base = base;
   ro.may_start_point = [](std::size_t) { return stop_signal() == 0; };
 
-  // Runs unit points; returns per point its runs (replications), in order. During the ABC
-  // search every evaluation draws fresh random numbers (a seed derived from the scenario's seed
-  // and the evaluation's number): ABC needs independent model draws, or the posterior would
-  // describe one realisation of the noise and come out too narrow.
-  const auto run_unit_points = [&](const std::vector<double>& unit, std::size_t first_index,
-                                   bool fresh_seeds) {
-    const auto design = analysis::points_at(spec, first_index, unit);
-    const std::size_t k = design.size();
-    auto points = overrides_of_design(spec, design);
-    if (fresh_seeds)
-      for (std::size_t i = 0; i < k; ++i)
-        points[i].push_back(override_spec{
-            "seed", std::to_string(rng::derive_seed(s.seed, first_index + i, 0xca11b)),
-            fmt::format("calibration evaluation {}", first_index + i)});
-    if (first_index == 0) analysis::check_points(spec, points, base);
-    std::vector<std::vector<run_result>> runs(k);
-    analysis::run_points(spec, points, ro,
-                         [&](std::size_t point, std::uint32_t, const run_result& run) {
-                           runs[point].push_back(run);
-                         });
-    throw_if_stopped(
-        "the evaluations so far are in evaluations.csv; calibration has no "
-        "--resume, run it again");
-    return std::make_pair(design, std::move(runs));
-  };
+  // Runs the rows `which` of `design`; `on_point(row, runs)` receives each point's runs
+  // (replications) in order as soon as they are all done. During the ABC search every
+  // evaluation draws fresh random numbers (a seed derived from the scenario's seed and the
+  // evaluation's number): ABC needs independent model draws, or the posterior would describe
+  // one realisation of the noise and come out too narrow.
+  const auto run_rows =
+      [&](const std::vector<analysis::sweep_point>& design, const std::vector<std::size_t>& which,
+          bool fresh_seeds,
+          const std::function<void(std::size_t, std::vector<run_result> &&)>& on_point) {
+        std::vector<std::vector<override_spec>> points;
+        for (auto row : which) {
+          points.push_back(analysis::point_overrides(spec, design[row]));
+          if (fresh_seeds)
+            points.back().push_back(override_spec{
+                "seed", std::to_string(rng::derive_seed(s.seed, design[row].index, 0xca11b)),
+                fmt::format("calibration evaluation {}", design[row].index)});
+        }
+        if (!which.empty() && design[which.front()].index == 0)
+          analysis::check_points(spec, points, base);
+        std::vector<run_result> runs;
+        analysis::run_points(
+            spec, points, ro,
+            [&](std::size_t point, std::uint32_t replication, const run_result& run) {
+              runs.push_back(run);
+              if (replication + 1 == spec.replications)
+                on_point(which[point], std::exchange(runs, {}));
+            });
+        throw_if_stopped(fmt::format("the evaluations so far are kept in {}; continue with --out "
+                                     "{} --resume",
+                                     (dir / "evaluations.csv").string(), dir.string())
+                             .c_str());
+      };
   const auto pointers = [](const std::vector<run_result>& runs) {
     std::vector<const run_result*> out;
     for (const auto& r : runs) out.push_back(&r);
@@ -909,16 +958,23 @@ int command_calibrate(const std::string& file, const common_options& o,
   };
 
   const analysis::abc_evaluator evaluate = [&](const std::vector<double>& unit) {
-    auto [design, runs] = run_unit_points(unit, evaluated, true);
-    std::vector<double> distances;
+    const auto design = analysis::points_at(spec, evaluated, unit);
+    std::vector<double> distances(design.size(), not_available);
+    std::vector<std::size_t> to_run;
     for (std::size_t i = 0; i < design.size(); ++i) {
-      const double dist = analysis::distance(pointers(runs[i]), data);
-      distances.push_back(dist);
-      evaluations.append(fmt::format("{},{},{}", evaluated + i,
-                                     fmt::join(csv_cells(design[i].values), ","),
-                                     analysis::csv_number(dist)));
+      const auto known = made.find(design[i].index);
+      if (known != made.end() && known->second.first == design[i].values)
+        distances[i] = known->second.second;
+      else
+        to_run.push_back(i);
     }
-    evaluations.sync();
+    run_rows(design, to_run, true, [&](std::size_t i, std::vector<run_result>&& runs) {
+      distances[i] = analysis::distance(pointers(runs), data);
+      evaluations.append(fmt::format("{},{},{}", design[i].index,
+                                     fmt::join(csv_cells(design[i].values), ","),
+                                     analysis::csv_number(distances[i])));
+      evaluations.sync();
+    });
     evaluated += design.size();
     if (show)
       fmt::print(stderr, "\r{}: {} simulations, best distance so far {:.4g}   ", spec.name,
@@ -960,7 +1016,12 @@ int command_calibrate(const std::string& file, const common_options& o,
   std::vector<double> fit_unit = result.best;
   for (auto i : order)
     for (std::size_t k = 0; k < d; ++k) fit_unit.push_back(result.at(i, k));
-  const auto [fit_design, fit_runs] = run_unit_points(fit_unit, evaluated, false);
+  const auto fit_design = analysis::points_at(spec, evaluated, fit_unit);
+  std::vector<std::vector<run_result>> fit_runs(fit_design.size());
+  std::vector<std::size_t> all_rows(fit_design.size());
+  for (std::size_t i = 0; i < all_rows.size(); ++i) all_rows[i] = i;
+  run_rows(fit_design, all_rows, false,
+           [&](std::size_t i, std::vector<run_result>&& runs) { fit_runs[i] = std::move(runs); });
   const auto best_values = fit_design.front().values;
 
   std::string fit_csv =
@@ -1055,7 +1116,6 @@ int command_calibrate(const std::string& file, const common_options& o,
                  {"rounds", rounds}};
   analysis::write_file_atomically(dir / "calibration.json", doc.dump(2) + "\n");
 
-  auto info = make_info("calibrate", s, threads, spec.replications, args, started_utc);
   if (oo.report) {
     analysis::report_content content;
     content.baseline = &s;

@@ -41,6 +41,6 @@ struct calibration_options {
 };
 int command_calibrate(const std::string& file, const common_options& o,
                       const calibration_options& co, const output_options& oo,
-                      const std::vector<std::string>& args);
+                      const batch_options& bo, const std::vector<std::string>& args);
 
 }  // namespace cesim::cli

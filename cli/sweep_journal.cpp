@@ -187,26 +187,57 @@ sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity
   fs::create_directories(dir, ec);
   if (ec) throw output_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
   // The identity first: a folder without it is not resumable and says so.
-  analysis::write_file_atomically(dir / identity_file, identity.to_json().dump(2) + "\n");
+  write_identity(dir, identity);
   analysis::write_file_atomically(dir / results_file, header_ + "\n");
   analysis::write_file_atomically(dir / done_file, "");
   open_for_append();
 }
 
-sweep_journal::contents sweep_journal::read(const fs::path& dir) {
+sweep_identity read_identity(const fs::path& dir) {
   const fs::path id_path = dir / identity_file;
   std::error_code ec;
   if (!fs::exists(id_path, ec))
-    throw input_error(
-        source_mark::named(dir.string()), "",
-        fmt::format("no {} here: not the results folder of a cesim sweep", identity_file));
-  contents out;
+    throw input_error(source_mark::named(dir.string()), "",
+                      fmt::format("no {} here: not the results folder of a cesim sweep, "
+                                  "sensitivity analysis or calibration",
+                                  identity_file));
   try {
-    out.identity = sweep_identity::from_json(json::parse(read_text(id_path)), id_path);
+    return sweep_identity::from_json(json::parse(read_text(id_path)), id_path);
   } catch (const json::parse_error& e) {
     throw input_error(source_mark::named(id_path.string()), "",
                       fmt::format("unreadable: {}", e.what()));
   }
+}
+
+void check_resumable(const sweep_identity& was, const sweep_identity& now, const fs::path& dir) {
+  const auto differs = [&](std::string_view what, const std::string& before,
+                           const std::string& after) {
+    throw input_error(source_mark::named(dir.string()), "",
+                      fmt::format("cannot resume: this folder holds {} {}, the command asks for "
+                                  "{}; resume with the same sweep file, inputs and options, or "
+                                  "start a new folder",
+                                  what, before, after));
+  };
+  if (was.command != now.command) differs("a", was.command, now.command);
+  if (was.fingerprint != now.fingerprint)
+    differs("results of other inputs or options: fingerprint", was.fingerprint.substr(0, 12),
+            now.fingerprint.substr(0, 12));
+  if (was.slice != now.slice) differs("shard", was.slice.text(), now.slice.text());
+}
+
+void write_identity(const fs::path& dir, const sweep_identity& identity) {
+  analysis::write_file_atomically(dir / identity_file, identity.to_json().dump(2) + "\n");
+}
+
+std::vector<std::string> complete_lines_of(const fs::path& file) {
+  std::vector<std::string> out;
+  for (auto line : complete_lines(read_text(file))) out.emplace_back(line);
+  return out;
+}
+
+sweep_journal::contents sweep_journal::read(const fs::path& dir) {
+  contents out;
+  out.identity = read_identity(dir);
   std::map<std::size_t, bool> done;
   for (auto line : complete_lines(read_text(dir / done_file)))
     if (auto p = parse_index(line); p && *p < out.identity.points) done[*p] = true;
@@ -239,21 +270,9 @@ sweep_journal::contents sweep_journal::read(const fs::path& dir) {
 
 sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity)
     : dir_(dir), header_(identity.header()) {
+  // The identity is checked before the rows are read: another run's rows may not even parse.
+  check_resumable(read_identity(dir), identity, dir);
   auto found = read(dir);
-  const auto& was = found.identity;
-  const auto differs = [&](std::string_view what, const std::string& before,
-                           const std::string& now) {
-    throw input_error(source_mark::named(dir.string()), "",
-                      fmt::format("cannot resume: this folder holds {} {}, the command asks for "
-                                  "{}; resume with the same sweep file, inputs and options, or "
-                                  "start a new folder",
-                                  what, before, now));
-  };
-  if (was.command != identity.command) differs("a", was.command, identity.command);
-  if (was.fingerprint != identity.fingerprint)
-    differs("results of other inputs or options: fingerprint", was.fingerprint.substr(0, 12),
-            identity.fingerprint.substr(0, 12));
-  if (was.slice != identity.slice) differs("shard", was.slice.text(), identity.slice.text());
   rows_ = std::move(found.rows);
   // Drop the rows of an unfinished point and any cut-off line, atomically, before appending.
   std::string kept = header_ + "\n";

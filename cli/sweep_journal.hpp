@@ -53,6 +53,18 @@ struct sweep_identity {
   [[nodiscard]] std::string header() const;  ///< the results.csv header
 };
 
+/// The identity recorded in a results folder (its sweep.json); throws input_error if there is
+/// none or it cannot be read.
+sweep_identity read_identity(const std::filesystem::path& dir);
+/// Throws input_error ("cannot resume: ...") unless `now` may continue the run recorded as `was`.
+void check_resumable(const sweep_identity& was, const sweep_identity& now,
+                     const std::filesystem::path& dir);
+/// Writes a folder's sweep.json.
+void write_identity(const std::filesystem::path& dir, const sweep_identity& identity);
+
+/// The lines of a file that end in a newline (a line without one was cut off by a kill).
+std::vector<std::string> complete_lines_of(const std::filesystem::path& file);
+
 /// One row of results.csv split into cells (quoted cells unquoted).
 std::vector<std::string> split_csv_line(std::string_view line);
 
