@@ -142,7 +142,8 @@ std::map<std::size_t, std::vector<std::vector<double>>> values_of(
 }
 
 /// The command that continues this one: the same arguments with --out and --resume.
-std::string resume_command(const std::vector<std::string>& args, const fs::path& dir) {
+std::string resume_command(const std::vector<std::string>& args, const fs::path& dir,
+                           const shard& slice) {
   const auto quoted = [](const std::string& a) {
     if (!a.empty() && a.find_first_of(" '\"$`\\!*?;&|<>()") == std::string::npos) return a;
     std::string q = "'";
@@ -154,13 +155,17 @@ std::string resume_command(const std::vector<std::string>& args, const fs::path&
       process_ranks() > 1 ? fmt::format("mpirun -np {} cesim", process_ranks()) : "cesim";
   bool has_out = false;
   bool has_resume = false;
+  bool has_shard = false;
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--force") continue;
     has_out = has_out || args[i] == "--out" || args[i] == "-o" || args[i].rfind("--out=", 0) == 0;
     has_resume = has_resume || args[i] == "--resume";
+    has_shard = has_shard || args[i] == "--shard" || args[i].rfind("--shard=", 0) == 0;
     command += " " + quoted(args[i]);
   }
   if (!has_out) command += " --out " + quoted(dir.string());
+  // A shard taken from Slurm's environment is named, so the command works outside the array.
+  if (!has_shard && slice.count > 1) command += " --shard " + slice.text();
   if (!has_resume) command += " --resume";
   return command;
 }
@@ -236,10 +241,13 @@ sweep_identity identity_of(const char* command, const analysis::sweep_spec& spec
 /// Opens the results folder: a new one, or the one to resume.
 std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const output_options& oo,
                                             const batch_options& bo, std::string_view command) {
-  if (bo.resume) {
-    if (!oo.out)
-      throw input_error(source_mark::named("--resume"), "",
-                        "--resume needs --out DIR: the results folder of the run to continue");
+  if (bo.resume && !oo.out)
+    throw input_error(source_mark::named("--resume"), "",
+                      "--resume needs --out DIR: the results folder of the run to continue");
+  // A folder that does not exist yet is started, so one command line serves a first run and
+  // any rerun of it (a requeued batch job).
+  std::error_code ec;
+  if (bo.resume && fs::exists(fs::path(*oo.out), ec)) {
     auto journal = std::make_unique<sweep_journal>(fs::path(*oo.out), id);
     log_message("info", "resume",
                 fmt::format("resuming {}: {} of {} points already done", journal->dir().string(),
@@ -254,9 +262,9 @@ std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const outp
 }
 
 /// Says how far a stopped run got and how to continue it; returns the exit status.
-int report_stop(const sweep_journal& journal, std::size_t owned,
+int report_stop(const sweep_journal& journal, std::size_t owned, const shard& slice,
                 const std::vector<std::string>& args) {
-  const auto command = resume_command(args, journal.dir());
+  const auto command = resume_command(args, journal.dir(), slice);
   log_message(
       "warning", "stopped",
       fmt::format("stopped by signal {} after {} of {} points; every finished point is "
@@ -401,7 +409,7 @@ int command_sweep(const std::string& file, const common_options& o, const output
   if (!run_and_record(spec, design, points, base, s, threads, *journal, slice)) {
     std::size_t owned = 0;
     for (std::size_t p = 0; p < points.size(); ++p) owned += slice.owns(p) ? 1 : 0;
-    return report_stop(*journal, owned, args);
+    return report_stop(*journal, owned, slice, args);
   }
   journal->close();
   const auto summaries = summarize_points(journal->rows(), id.parameters.size(), id.metrics.size());
@@ -615,7 +623,7 @@ int command_sensitivity(const std::string& file, const common_options& o,
   auto journal = open_journal(id, oo, bo, so.method);
   const fs::path dir = journal->dir();
   if (!run_and_record(spec, design, points, base, s, threads, *journal, shard{}))
-    return report_stop(*journal, points.size(), args);
+    return report_stop(*journal, points.size(), shard{}, args);
   journal->close();
   const auto by_point = values_of(journal->rows(), spec.metrics.size());
   std::vector<std::vector<std::vector<double>>> values;
@@ -882,10 +890,12 @@ int command_calibrate(const std::string& file, const common_options& o,
   header += ",distance";
   std::map<std::size_t, std::pair<std::vector<std::string>, double>> made;
   fs::path dir;
-  if (bo.resume) {
-    if (!oo.out)
-      throw input_error(source_mark::named("--resume"), "",
-                        "--resume needs --out DIR: the results folder of the run to continue");
+  if (bo.resume && !oo.out)
+    throw input_error(source_mark::named("--resume"), "",
+                      "--resume needs --out DIR: the results folder of the run to continue");
+  std::error_code ec;
+  const bool resuming = bo.resume && fs::exists(fs::path(*oo.out), ec);
+  if (resuming) {
     dir = *oo.out;
     check_resumable(read_identity(dir), id, dir);
     // ABC proposes the same points again when it sees the same distances, so the recorded
@@ -910,7 +920,7 @@ int command_calibrate(const std::string& file, const common_options& o,
         oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate"), oo.force);
     write_identity(dir, id);
   }
-  live_table evaluations(dir / "evaluations.csv", bo.resume ? std::string() : header);
+  live_table evaluations(dir / "evaluations.csv", resuming ? std::string() : header);
   std::size_t evaluated = 0;
   const bool show = !o.quiet && cli::stderr_is_terminal();
   analysis::point_run_options ro;
