@@ -1,6 +1,7 @@
 #include "cesim/mechanisms/word_of_mouth.hpp"
 
 #include <algorithm>
+#include <bit>
 
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
@@ -19,6 +20,43 @@ struct hearing {
 
 }  // namespace
 
+namespace {
+
+/// Whether `hearer` hears `teller` this step over a tie of this strength: one draw per
+/// (hearer, step, teller), so the answer depends on neither the direction of delivery nor the
+/// order and partition of agents.
+bool hears(const step_view& v, const std::vector<float>& talkativeness, std::uint32_t hearer,
+           std::uint32_t teller, float tie) {
+  const double p = v.model.sc->word_of_mouth.talk_scale * talkativeness[teller] * tie;
+  if (p <= 0) return false;
+  rng::counter_stream draw(v.key, hearer, v.step, rng::stream::wom_hear, teller);
+  return draw.uniform() < p;
+}
+
+bool is_teller(const step_view& v, std::uint32_t i) {
+  return ((v.tellers[i / 64] >> (i % 64)) & 1u) != 0;
+}
+
+}  // namespace
+
+void push_hearings(const step_view& v, agent_range range, std::vector<std::uint64_t>& out) {
+  const auto& net = v.network;
+  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
+  for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w) {
+    for (std::uint64_t bits = v.tellers[w]; bits != 0; bits &= bits - 1) {
+      const auto i =
+          static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
+      if (i < range.begin || i >= range.end) continue;
+      // Ties are symmetric (same strength at both ends), so the teller's own row gives them.
+      for (std::uint64_t e = net.offsets[i]; e < net.offsets[i + 1]; ++e) {
+        const std::uint32_t j = net.neighbors[e];
+        if (j != i && hears(v, talkativeness, j, i, net.tie_strength(e)))
+          out.push_back(std::uint64_t{j} << 32 | i);
+      }
+    }
+  }
+}
+
 void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally) {
   const auto& w = v.model.sc->word_of_mouth;
   const auto& net = v.network;
@@ -27,18 +65,18 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
   const auto& inbox = v.inbox;
   auto& st = v.state;
   const std::size_t hop_slots = v.model.hop_slots;
+  // Pushed hearings of this range, in (hearer, teller) order: the order in which a hearer
+  // pulling from its sorted contacts would meet them.
+  auto pushed = v.hearings == nullptr ? std::vector<std::uint64_t>::const_iterator{}
+                                      : std::lower_bound(v.hearings->begin(), v.hearings->end(),
+                                                         std::uint64_t{range.begin} << 32);
 
   for (std::uint32_t j = range.begin; j < range.end; ++j) {
     v.heard[j] = 0;
     hearing h;
     auto& seg_tally = tally.segments[v.people.segment[j]];
-    // One draw per (teller, hearer, step): independent of the order and partition of agents.
-    auto listen = [&](std::uint32_t i, float tie) {
-      if (i == j || ((v.tellers[i / 64] >> (i % 64)) & 1u) == 0) return;
-      const double p = w.talk_scale * talkativeness[i] * tie;
-      if (p <= 0) return;
-      rng::counter_stream draw(v.key, j, v.step, rng::stream::wom_hear, i);
-      if (draw.uniform() >= p) return;
+    // What hearing teller i does to j.
+    auto hear = [&](std::uint32_t i) {
       const std::int8_t valence = inbox.valence[i];
       const std::uint16_t from = inbox.origin[i];
       const float strength = inbox.strength[i];
@@ -64,16 +102,22 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
         v.outbox.record(j, valence, from, hop, kept, kept);
       }
     };
-    if (net.well_mixed) {
+    if (v.hearings != nullptr) {
+      for (; pushed != v.hearings->end() && (*pushed >> 32) == j; ++pushed)
+        hear(static_cast<std::uint32_t>(*pushed & 0xffffffffu));
+    } else if (net.well_mixed) {
       rng::counter_stream meet(v.key, j, v.step, rng::stream::wom_sample);
       for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
         const auto i = static_cast<std::uint32_t>(std::min<std::uint64_t>(
             net.agents - 1, static_cast<std::uint64_t>(meet.uniform() * net.agents)));
-        listen(i, 1.0f);
+        if (i != j && is_teller(v, i) && hears(v, talkativeness, j, i, 1.0f)) hear(i);
       }
     } else {
-      for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e)
-        listen(net.neighbors[e], net.tie_strength(e));
+      for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e) {
+        const std::uint32_t i = net.neighbors[e];
+        if (i != j && is_teller(v, i) && hears(v, talkativeness, j, i, net.tie_strength(e)))
+          hear(i);
+      }
     }
     if (!h.positive && !h.negative) continue;
     v.heard[j] = static_cast<std::uint8_t>((h.positive ? 1u : 0u) | (h.negative ? 2u : 0u));

@@ -1,6 +1,7 @@
 #include "cesim/sim/simulation.hpp"
 
 #include <fmt/format.h>
+#include <tbb/parallel_sort.h>
 
 #include <bit>
 #include <chrono>
@@ -33,6 +34,10 @@ struct simulation::impl {
   impulse_outbox inbox;   ///< stories told last step, delivered this step
   reach_tracker reach;
   std::vector<std::uint64_t> tellers;  ///< bit per customer: has a story in the inbox
+  std::uint64_t teller_count = 0;
+  /// Pushed delivery: this step's successful hearings, per block of tellers, then all sorted.
+  std::vector<std::vector<std::uint64_t>> block_hearings;
+  std::vector<std::uint64_t> hearings;
   std::vector<std::uint8_t> heard;
   std::vector<std::uint16_t> referred_by;
   std::unique_ptr<campaign_engine> campaigns;
@@ -119,6 +124,35 @@ struct simulation::impl {
         tellers[w] = bits;
       }
     });
+    teller_count = 0;
+    for (auto word : tellers) teller_count += static_cast<std::uint64_t>(std::popcount(word));
+  }
+
+  /// Pushing from the tellers touches only their contacts; pulling scans every contact of
+  /// everyone. Push while tellers are few, as the sort of their hearings then costs little.
+  [[nodiscard]] bool push_delivery() const {
+    if (network.well_mixed) return false;
+    switch (options.wom_delivery) {
+      case run_options::delivery::pull:
+        return false;
+      case run_options::delivery::push:
+        return true;
+      case run_options::delivery::automatic:
+        break;
+    }
+    return teller_count * 4 < people.size;
+  }
+
+  void collect_hearings(const step_view& v) {
+    block_hearings.resize(partials.size());
+    for_each_block(people.size, [&](std::size_t b, agent_range range) {
+      block_hearings[b].clear();
+      mechanisms::push_hearings(v, range, block_hearings[b]);
+    });
+    hearings.clear();
+    for (const auto& h : block_hearings) hearings.insert(hearings.end(), h.begin(), h.end());
+    // (hearer, teller) pairs are unique, so the sorted order is the same for any partition.
+    tbb::parallel_sort(hearings.begin(), hearings.end());
   }
 
   void reset(block_tally& tally) const {
@@ -129,8 +163,12 @@ struct simulation::impl {
   void advance() {
     if (step >= sc.time.horizon) throw std::logic_error("simulation already reached its horizon");
     ++step;
-    const step_view v = view();
+    step_view v = view();
     campaigns->prepare_step(v, network);
+    if (push_delivery()) {
+      collect_hearings(v);
+      v.hearings = &hearings;
+    }
     for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });
     combine();
     std::swap(inbox, outbox);

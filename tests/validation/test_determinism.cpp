@@ -65,3 +65,24 @@ TEST_CASE("replications run concurrently give what they give alone", "[determini
   for (std::uint64_t r = 0; r < 4; ++r)
     CHECK(test::identical(together.runs[r], run_with_threads(s, 1, r)));
 }
+
+TEST_CASE("word of mouth pushed from tellers equals word of mouth pulled by hearers",
+          "[determinism][word_of_mouth]") {
+  io::load_options small;
+  small.overrides.push_back({"population", "20000", "test"});
+  // The burger contest: weak and strong ties, referral and contest stories, several origins.
+  const scenario contest =
+      io::load_scenario(std::string(CESIM_SOURCE_DIR) + "/scenarios/burger_contest.yaml", small);
+  run_options o;
+  o.check_invariants = true;
+  o.wom_delivery = run_options::delivery::pull;
+  const auto pulled = run_replication(contest, o);
+  o.wom_delivery = run_options::delivery::push;
+  const auto pushed = run_replication(contest, o);
+  o.wom_delivery = run_options::delivery::automatic;
+  const auto automatic = run_replication(contest, o);
+  CHECK(test::identical(pulled, pushed));
+  CHECK(test::identical(pulled, automatic));
+  // Word of mouth did happen: the comparison is not between two silent runs.
+  CHECK(pulled.summary.back().wom_reach > 0.05);
+}

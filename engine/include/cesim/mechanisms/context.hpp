@@ -143,6 +143,9 @@ struct step_view {
   rng::key key;
   std::uint32_t step = 0;
   double public_rating = 0;
+  /// Pushed delivery: every (hearer << 32 | teller) whose hearing draw succeeded this step,
+  /// sorted; null when hearers pull from their contacts instead.
+  const std::vector<std::uint64_t>* hearings = nullptr;
 };
 
 }  // namespace cesim

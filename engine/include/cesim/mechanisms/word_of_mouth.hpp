@@ -9,6 +9,11 @@ namespace cesim::mechanisms {
 /// and passes on a story that reaches it for the first time with the forwarding probability.
 void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally);
 
+/// Pushed delivery, first half: for the tellers of `range` (agents with a story in the inbox),
+/// the contacts that hear them this step, as (hearer << 32 | teller). The hearing draw is the
+/// one pull delivery makes, keyed by (hearer, step, teller), so both directions agree.
+void push_hearings(const step_view& v, agent_range range, std::vector<std::uint64_t>& out);
+
 /// Unprompted talk at the end of a step: promoters recommend, detractors warn.
 void organic_talk(const step_view& v, agent_range range, block_tally& tally);
 
