@@ -25,6 +25,7 @@
 
 #include "cesim/analysis/runner.hpp"
 #include "cesim/analysis/wire.hpp"
+#include "cesim/error.hpp"
 #endif
 
 namespace cesim::cli {
@@ -255,9 +256,15 @@ struct cluster::coordinator final : analysis::job_executor {
           if (batch_->ran_elsewhere) batch_->ran_elsewhere(job);
           finish(job, std::move(result));
         } else if (status.MPI_TAG == tag_error) {
-          const auto [job, text] = split_job(bytes);
-          fail(job, std::make_exception_ptr(
-                        std::runtime_error(fmt::format("rank {}, job {}: {}", worker, job, text))));
+          // The first byte says whether the job's input was at fault (a file missing on that
+          // node, say): that is reported like any invalid input, not as an internal error.
+          const auto [job, payload] = split_job(bytes);
+          const bool input = !payload.empty() && payload.front() == 'i';
+          const std::string text = fmt::format("rank {}, job {}: {}", worker, job,
+                                               payload.empty() ? payload : payload.substr(1));
+          fail(job, input ? std::make_exception_ptr(input_error(
+                                source_mark::named(fmt::format("rank {}", worker)), "", text))
+                          : std::make_exception_ptr(std::runtime_error(text)));
         }
         waiting.push_back(worker);
       }
@@ -348,8 +355,12 @@ int cluster::serve() {
     try {
       const auto result = analysis::run_described(decode_job(payload), cache);
       send(with_job(job, analysis::encode(result)), 0, tag_result);
+    } catch (const input_error& e) {
+      std::string text;
+      for (const auto& p : e.problems()) text += (text.empty() ? "" : "; ") + p.to_string();
+      send(with_job(job, "i" + text), 0, tag_error);
     } catch (const std::exception& e) {
-      send(with_job(job, e.what()), 0, tag_error);
+      send(with_job(job, std::string("x") + e.what()), 0, tag_error);
     }
   }
 }

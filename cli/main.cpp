@@ -397,7 +397,8 @@ int run_command(int argc, char** argv, cluster& mpi) {
       "output, 5 resource limit, 130/143 stopped by SIGINT/SIGTERM (docs/cli.md)."};
   app.require_subcommand(1);
   app.set_version_flag("--version",
-                       fmt::format("cesim {} ({})", cesim::version, cesim::git_revision));
+                       fmt::format("cesim {} ({}{})", cesim::version, cesim::git_revision,
+                                   built_with_mpi() ? ", with MPI" : ""));
 
   common_options o;
   std::string scenario_file;
@@ -597,7 +598,8 @@ int run_command(int argc, char** argv, cluster& mpi) {
     if (*params) return command_params(format);
     if (*network) return command_network(scenario_file, o, network_json);
   } catch (const stopped_error& e) {
-    log_message("warning", "stopped", e.what());
+    // An error, not a warning: --quiet must not hide that the command did not finish.
+    log_message("error", "stopped", e.what());
     return stopped_exit_code();
   } catch (const input_error& e) {
     return report_input_error(e);

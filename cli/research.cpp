@@ -249,10 +249,12 @@ std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const outp
   std::error_code ec;
   if (bo.resume && fs::exists(fs::path(*oo.out), ec)) {
     auto journal = std::make_unique<sweep_journal>(fs::path(*oo.out), id);
+    std::size_t owned = 0;
+    for (std::size_t p = 0; p < id.points; ++p) owned += id.slice.owns(p) ? 1 : 0;
     log_message("info", "resume",
                 fmt::format("resuming {}: {} of {} points already done", journal->dir().string(),
-                            journal->finished_count(), id.points),
-                nlohmann::json{{"done", journal->finished_count()}, {"points", id.points}});
+                            journal->finished_count(), owned),
+                nlohmann::json{{"done", journal->finished_count()}, {"points", owned}});
     return journal;
   }
   std::string suffix(command);
@@ -265,8 +267,9 @@ std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const outp
 int report_stop(const sweep_journal& journal, std::size_t owned, const shard& slice,
                 const std::vector<std::string>& args) {
   const auto command = resume_command(args, journal.dir(), slice);
+  // An error, not a warning: --quiet must not hide how to continue a stopped batch job.
   log_message(
-      "warning", "stopped",
+      "error", "stopped",
       fmt::format("stopped by signal {} after {} of {} points; every finished point is "
                   "kept in {}. Resume with:\n  {}",
                   stop_signal(), journal.finished_count(), owned, journal.dir().string(), command),

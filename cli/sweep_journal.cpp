@@ -231,7 +231,8 @@ void write_identity(const fs::path& dir, const sweep_identity& identity) {
 
 std::vector<std::string> complete_lines_of(const fs::path& file) {
   std::vector<std::string> out;
-  for (auto line : complete_lines(read_text(file))) out.emplace_back(line);
+  const std::string text = read_text(file);
+  for (auto line : complete_lines(text)) out.emplace_back(line);
   return out;
 }
 
@@ -239,10 +240,13 @@ sweep_journal::contents sweep_journal::read(const fs::path& dir) {
   contents out;
   out.identity = read_identity(dir);
   std::map<std::size_t, bool> done;
-  for (auto line : complete_lines(read_text(dir / done_file)))
+  // The texts outlive the line views into them.
+  const std::string done_text = read_text(dir / done_file);
+  const std::string results_text = read_text(dir / results_file);
+  for (auto line : complete_lines(done_text))
     if (auto p = parse_index(line); p && *p < out.identity.points) done[*p] = true;
   const std::size_t columns = 2 + out.identity.parameters.size() + out.identity.metrics.size();
-  const auto lines = complete_lines(read_text(dir / results_file));
+  const auto lines = complete_lines(results_text);
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const auto comma = lines[i].find(',');
     const auto point = parse_index(lines[i].substr(0, comma));

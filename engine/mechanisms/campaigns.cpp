@@ -3,6 +3,7 @@
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "cesim/mechanisms/campaign_types.hpp"
@@ -79,24 +80,36 @@ double campaign_engine::participation_probability(const step_view& v, const camp
 }
 
 /// Decision draws of customer i for campaign c in a step: invitation, participation, capacity
-/// key, response, type rule, observation, sharing. Fixed slots, so every decision is stable.
-struct decision_draws {
-  double invite, participate, respond, rule, observe, share;
-  std::uint64_t key;
-};
+/// key and response in the first Philox block, type rule, observation and sharing in the second.
+/// Fixed slots, so every decision is stable; each block is computed on first use, so a customer
+/// the campaign does not target (who can only observe) costs one block, not two.
+class decision_draws {
+ public:
+  decision_draws(const step_view& v, const campaign_runtime& rt, std::uint32_t i)
+      : stream_(v.key, i, v.step, rng::stream::campaign, rt.def->stream_tag) {}
+  double invite() { return rng::counter_stream::to_open_unit(value(0)); }
+  double participate() { return rng::counter_stream::to_open_unit(value(1)); }
+  std::uint64_t key() { return value(2); }
+  double respond() { return rng::counter_stream::to_open_unit(value(3)); }
+  double rule() { return rng::counter_stream::to_open_unit(value(4)); }
+  double observe() { return rng::counter_stream::to_open_unit(value(5)); }
+  double share() { return rng::counter_stream::to_open_unit(value(6)); }
 
-static decision_draws draws_for(const step_view& v, const campaign_runtime& rt, std::uint32_t i) {
-  rng::counter_stream s(v.key, i, v.step, rng::stream::campaign, rt.def->stream_tag);
-  decision_draws d{};
-  d.invite = s.uniform();
-  d.participate = s.uniform();
-  d.key = s.next_u64();
-  d.respond = s.uniform();
-  d.rule = s.uniform();
-  d.observe = s.uniform();
-  d.share = s.uniform();
-  return d;
-}
+ private:
+  std::uint64_t value(unsigned slot) {
+    const unsigned b = slot / 4;
+    if (!filled_[b]) {
+      stream_.seek_block(b);
+      for (auto& x : blocks_[b]) x = stream_.next_u64();
+      filled_[b] = true;
+    }
+    return blocks_[b][slot % 4];
+  }
+
+  rng::counter_stream stream_;
+  std::array<std::array<std::uint64_t, 4>, 2> blocks_{};
+  std::array<bool, 2> filled_{};
+};
 
 void campaign_engine::recruit_influencers(const step_view& v, const social_network& net,
                                           campaign_runtime& rt) {
@@ -111,10 +124,11 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
   std::vector<candidate> pool;
   for (std::uint32_t i = 0; i < v.people.size; ++i) {
     if (!targeted(v, *rt.def, i)) continue;
-    const auto d = draws_for(v, rt, i);
+    decision_draws d(v, rt, i);
     const double degree = net.well_mixed ? sc_.personas[v.people.persona[i]].degree_weight
                                          : static_cast<double>(net.degree(i));
-    pool.push_back({degree, d.key, i, d.participate < participation_probability(v, *rt.def, i)});
+    pool.push_back(
+        {degree, d.key(), i, d.participate() < participation_probability(v, *rt.def, i)});
   }
   tbb::parallel_sort(pool.begin(), pool.end(), [](const candidate& a, const candidate& b) {
     return a.degree != b.degree ? a.degree > b.degree : a.key < b.key;
@@ -145,10 +159,10 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
     for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
       for (std::uint32_t i = range.begin; i < range.end; ++i) {
         if (!targeted(v, *rt.def, i)) continue;
-        const auto d = draws_for(v, rt, i);
-        if (d.invite < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
-            d.participate < participation_probability(v, *rt.def, i))
-          parts[b].emplace_back(d.key, i);
+        decision_draws d(v, rt, i);
+        if (d.invite() < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
+            d.participate() < participation_probability(v, *rt.def, i))
+          parts[b].emplace_back(d.key(), i);
       }
     });
     std::vector<applicant> applicants;
@@ -175,30 +189,30 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
     for (std::uint32_t i = range.begin; i < range.end; ++i) {
       if (announcing && hooks.after_close != nullptr) hooks.after_close(cs, i);
       if (!active) continue;
-      const auto d = draws_for(v, rt, i);
+      decision_draws d(v, rt, i);
       if (hooks.recruits_by_degree) {
         if (rt.has(rt.recruited, i)) {
           ++ct.participants;
           ++ct.participants_by_segment[v.people.segment[i]];
           ct.cost += c.cost_per_participant;
           // A recruit posts a sponsored story: heard like any story, weighted by credibility.
-          if (d.share < c.sponsored_talk) {
+          if (d.share() < c.sponsored_talk) {
             mechanisms::start_story(v, i, +1, rt.origin, 0.0, static_cast<float>(c.credibility));
             ++ct.stories_positive;
           }
           continue;
         }
       } else if (targeted(v, c, i) &&
-                 d.invite < c.invite_reach * channel_affinity(v, i, c.channel)) {
+                 d.invite() < c.invite_reach * channel_affinity(v, i, c.channel)) {
         ++ct.invited;
         ct.cost += c.cost_per_invitation;
         const bool admitted = !rt.capacity_binds || rt.has(rt.admitted, i);
-        if (d.participate < participation_probability(v, c, i) && admitted) {
-          take_part(cs, i, d.respond, d.rule, d.share);
+        if (d.participate() < participation_probability(v, c, i) && admitted) {
+          take_part(cs, i, d.respond(), d.rule(), d.share());
           continue;
         }
       }
-      if (d.observe < c.visibility * channel_affinity(v, i, c.channel))
+      if (d.observe() < c.visibility * channel_affinity(v, i, c.channel))
         observe_campaign(cs, i, segment_share_);
     }
   }

@@ -274,7 +274,7 @@ TEST_CASE("sweep stopped by SIGTERM keeps its points and prints the command that
   CHECK(newlines(test::read_file(stopped / "results.csv")) == 1 + done.size() * replications);
   check_partial_folder(stopped, reference, done);
   CHECK_THAT(err,
-             Catch::Contains("warning: stopped by signal 15 after " + std::to_string(done.size()) +
+             Catch::Contains("error: stopped by signal 15 after " + std::to_string(done.size()) +
                              " of 9 points; every finished point is kept in " + stopped.string()));
 
   const std::string marker = "Resume with:\n  ";

@@ -60,6 +60,13 @@ class counter_stream {
   static constexpr std::uint64_t max() { return std::numeric_limits<std::uint64_t>::max(); }
   std::uint64_t operator()() noexcept { return next_u64(); }
 
+  /// Jumps to the start of block `b` (four values each): a later draw can be read without
+  /// computing the blocks before it.
+  void seek_block(std::uint64_t b) noexcept {
+    ctr_.v[3] = b;
+    used_ = 4;
+  }
+
   static double to_open_unit(std::uint64_t x) noexcept {
     return (static_cast<double>(x >> 12) + 0.5) * 0x1p-52;
   }
