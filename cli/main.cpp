@@ -328,6 +328,7 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   const auto result = analysis::rank_priorities(base, po, plan, runs);
 
   auto info = make_info("prioritize", base, threads, replications, args, started_utc);
+  info.ranks = 1;  // its arms are edited in memory, so rank 0 runs them all
   dir.write("priorities.json", analysis::priorities_json(result).dump(2) + "\n");
   dir.write("priorities.csv", analysis::priorities_csv(result));
   dir.write("runs.csv", analysis::runs_csv(plan.names, runs));

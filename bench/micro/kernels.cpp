@@ -1,0 +1,300 @@
+// Micro-benchmarks of the three hot kernels of a step, on one core, over populations built from
+// bench/standard.yaml exactly as simulation.cpp builds them:
+//
+//   touchpoints      apply_touchpoints over every block
+//   wom_push         push_hearings + sort + deliver_word_of_mouth (the direction used while
+//                    tellers are few)
+//   wom_pull         deliver_word_of_mouth pulling from every contact
+//   metrics          collect_metrics per block + the block-order combine of the partials
+//
+// The argument is the population. items_per_second is agents per second per core.
+//
+//   build/bench/bench/cesim_micro --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_sort.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cesim/io/scenario_loader.hpp"
+#include "cesim/mechanisms/campaigns.hpp"
+#include "cesim/mechanisms/context.hpp"
+#include "cesim/mechanisms/metrics.hpp"
+#include "cesim/mechanisms/touchpoints.hpp"
+#include "cesim/mechanisms/word_of_mouth.hpp"
+#include "cesim/network/generators.hpp"
+#include "cesim/network/network.hpp"
+#include "cesim/population/population.hpp"
+#include "cesim/sim/blocks.hpp"
+
+namespace {
+
+using namespace cesim;
+
+/// The inbox of a typical week of bench/standard.yaml (its timeseries.csv and wom.csv at 100,000
+/// customers): 4-5 % of customers tell a story, 45 % of stories are positive, and few are
+/// retellings.
+constexpr double teller_share = 0.04;
+constexpr double positive_share = 0.45;
+constexpr double retold_share = 0.1;
+
+/// One population with everything a step_view refers to. Built once per size and kept, since
+/// synthesis and the network take far longer than any kernel; never moved, as compiled_model
+/// and step_view point into it.
+struct fixture {
+  scenario sc;
+  compiled_model model;
+  population people;
+  agent_state initial;
+  agent_state state;
+  social_network network;
+  impulse_outbox outbox;
+  impulse_outbox inbox;
+  reach_tracker reach;
+  std::vector<std::uint64_t> tellers;
+  std::vector<std::uint8_t> heard;
+  std::vector<std::uint16_t> referred_by;
+  campaign_engine campaigns;
+  std::vector<block_tally> partials;
+  rng::key key;
+  double public_rating = 0.5;
+  std::uint64_t teller_count = 0;
+
+  explicit fixture(scenario s)
+      : sc(std::move(s)),
+        model(sc),
+        campaigns(sc, model, static_cast<std::uint32_t>(sc.population)),
+        key{sc.seed, 0} {
+    auto synthesized = synthesize_population(sc, key);
+    people = std::move(synthesized.people);
+    initial = std::move(synthesized.initial);
+    network = build_network(sc, people, key);
+    outbox.resize(people.size);
+    inbox.resize(people.size);
+    heard.assign(people.size, 0);
+    referred_by.assign(people.size, 0);
+    tellers.assign((std::size_t{people.size} + 63) / 64, 0);
+    partials.resize(block_count(people.size));
+    for (auto& t : partials) reset(t);
+    tell_stories();
+    restart();
+    double sum = 0;
+    std::uint64_t customers = 0;
+    for (std::uint32_t i = 0; i < people.size; ++i)
+      if (state.status[i] == customer_status::customer) {
+        sum += state.satisfaction[i];
+        ++customers;
+      }
+    if (customers != 0) public_rating = sum / static_cast<double>(customers);
+  }
+
+  /// Back to the initial state, so that each benchmark starts alike whatever ran before it.
+  void restart() {
+    state = initial;
+    reach.reset(model.origin_names.size(), people.size);
+    std::fill(heard.begin(), heard.end(), std::uint8_t{0});
+    std::fill(referred_by.begin(), referred_by.end(), std::uint16_t{0});
+    std::fill(outbox.valence.begin(), outbox.valence.end(), std::int8_t{0});
+  }
+
+  void reset(block_tally& t) const {
+    t.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
+    campaigns.reset_tallies(t);
+  }
+
+  /// Fills the inbox as a step would leave it: own stories (hop 0, strength 1, priority
+  /// 1 + |impact|) and retellings (hop 1, strength and priority halved) from every origin
+  /// (including the referral programme, whose stories take the referral branch of delivery).
+  /// Customers tell in proportion to their talkativeness, as in apply_touchpoints(), so that
+  /// tellers have the talkers' higher chance of being heard. Then the teller bits, as
+  /// mark_tellers().
+  void tell_stories() {
+    const auto& talkativeness = people.trait_values(trait::talkativeness);
+    double mean_talkativeness = 0;
+    for (const float t : talkativeness) mean_talkativeness += t;
+    mean_talkativeness /= std::max<double>(1.0, static_cast<double>(people.size));
+    std::mt19937_64 gen(12345);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    std::uniform_int_distribution<std::size_t> from(0, model.origin_names.size() - 1);
+    for (std::uint32_t i = 0; i < people.size; ++i) {
+      if (unit(gen) >= teller_share * talkativeness[i] / mean_talkativeness) continue;
+      const bool retold = unit(gen) < retold_share;
+      const std::int8_t valence = unit(gen) < positive_share ? std::int8_t{1} : std::int8_t{-1};
+      const float strength = retold ? 0.5f : 1.0f;
+      const float priority = retold ? 0.5f : static_cast<float>(1.0 + 0.3 * unit(gen));
+      inbox.record(i, valence, static_cast<std::uint16_t>(from(gen)),
+                   retold ? std::uint8_t{1} : std::uint8_t{0}, strength, priority);
+    }
+    teller_count = 0;
+    for (std::size_t w = 0; w < tellers.size(); ++w) {
+      std::uint64_t bits = 0;
+      const auto first = static_cast<std::uint32_t>(w * 64);
+      const std::uint32_t last = std::min<std::uint32_t>(people.size, first + 64);
+      for (std::uint32_t i = first; i < last; ++i)
+        if (inbox.valence[i] != 0) bits |= std::uint64_t{1} << (i % 64);
+      tellers[w] = bits;
+      teller_count += static_cast<std::uint64_t>(std::popcount(bits));
+    }
+  }
+
+  step_view view(std::uint32_t step) {
+    return step_view{model, people, state,       outbox, inbox, tellers,      network,
+                     reach, heard,  referred_by, key,    step,  public_rating};
+  }
+};
+
+fixture& population_of(std::int64_t size) {
+  static std::map<std::int64_t, std::unique_ptr<fixture>> built;
+  auto& f = built[size];
+  if (!f) {
+    io::load_options options;
+    options.overrides.push_back({"population", std::to_string(size), "bench"});
+    f = std::make_unique<fixture>(io::load_scenario(CESIM_BENCH_SCENARIO, options));
+  }
+  f->restart();
+  return *f;
+}
+
+/// Steps 1..horizon in turn, so that draws differ between iterations as between weeks of a run.
+std::uint32_t next_step(std::uint32_t step, const scenario& sc) {
+  return step % sc.time.horizon + 1;
+}
+
+/// Per-core numbers: nothing timed may use a second thread (TBB sorts included). Taken after
+/// population_of(), so that building a population still uses every core.
+tbb::global_control one_thread() {
+  return tbb::global_control(tbb::global_control::max_allowed_parallelism, 1);
+}
+
+void touchpoints(benchmark::State& bs) {
+  auto& f = population_of(bs.range(0));
+  const auto serial = one_thread();
+  const std::size_t blocks = block_count(f.people.size);
+  std::uint32_t step = 0;
+  for (auto _ : bs) {
+    step = next_step(step, f.sc);
+    const step_view v = f.view(step);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const agent_range range = block_range(b, f.people.size);
+      // As run_block: fresh tallies and outbox slots, or stories would pile up across steps.
+      f.reset(f.partials[b]);
+      f.outbox.clear(range);
+      mechanisms::apply_touchpoints(v, range, f.partials[b]);
+    }
+    benchmark::DoNotOptimize(f.partials.data());
+    benchmark::ClobberMemory();
+  }
+  bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
+}
+
+/// Word of mouth from a fixed inbox. The reach tracker is emptied between iterations (untimed):
+/// otherwise every story would soon be old news to its hearers, and the kernel would skip the
+/// forwarding draws a real step makes.
+void word_of_mouth(benchmark::State& bs, bool push) {
+  auto& f = population_of(bs.range(0));
+  const auto serial = one_thread();
+  const std::size_t blocks = block_count(f.people.size);
+  std::vector<std::vector<std::uint64_t>> block_hearings(blocks);
+  std::vector<std::uint64_t> hearings;
+  std::uint64_t heard_total = 0;
+  std::uint32_t step = 0;
+  for (auto _ : bs) {
+    bs.PauseTiming();
+    f.reach.reset(f.model.origin_names.size(), f.people.size);
+    bs.ResumeTiming();
+    step = next_step(step, f.sc);
+    step_view v = f.view(step);
+    if (push) {
+      // As collect_hearings(): per block, then concatenated and sorted by (hearer, teller).
+      for (std::size_t b = 0; b < blocks; ++b) {
+        block_hearings[b].clear();
+        mechanisms::push_hearings(v, block_range(b, f.people.size), block_hearings[b]);
+      }
+      hearings.clear();
+      for (const auto& h : block_hearings) hearings.insert(hearings.end(), h.begin(), h.end());
+      tbb::parallel_sort(hearings.begin(), hearings.end());
+      v.hearings = &hearings;
+      heard_total += hearings.size();
+    }
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const agent_range range = block_range(b, f.people.size);
+      f.reset(f.partials[b]);
+      f.outbox.clear(range);
+      mechanisms::deliver_word_of_mouth(v, range, f.partials[b]);
+    }
+    benchmark::DoNotOptimize(f.partials.data());
+    benchmark::ClobberMemory();
+  }
+  bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
+  bs.counters["tellers"] = static_cast<double>(f.teller_count) / static_cast<double>(f.people.size);
+  if (push)
+    bs.counters["hearings"] =
+        benchmark::Counter(static_cast<double>(heard_total), benchmark::Counter::kAvgIterations);
+}
+
+void wom_push(benchmark::State& bs) {
+  word_of_mouth(bs, true);
+}
+void wom_pull(benchmark::State& bs) {
+  word_of_mouth(bs, false);
+}
+
+/// The metrics pass of a step (as record()) and the combine of its partials in block order
+/// (as combine(), without appending to the run's series).
+void metrics(benchmark::State& bs) {
+  auto& f = population_of(bs.range(0));
+  const auto serial = one_thread();
+  // The outbox as a step leaves it, so that the story counts are not all zero.
+  f.outbox = f.inbox;
+  const std::size_t blocks = block_count(f.people.size);
+  std::uint32_t step = 0;
+  for (auto _ : bs) {
+    step = next_step(step, f.sc);
+    const step_view v = f.view(step);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      f.reset(f.partials[b]);
+      mechanisms::collect_metrics(v, block_range(b, f.people.size), f.partials[b]);
+    }
+    std::vector<segment_tally> segments(f.model.segments);
+    std::vector<touchpoint_tally> tps(f.model.touchpoints);
+    std::vector<std::uint64_t> reached(f.model.origin_names.size(), 0);
+    std::vector<std::uint64_t> hops(f.model.origin_names.size() * f.model.hop_slots, 0);
+    std::vector<campaign_tally> campaign_totals;
+    f.campaigns.reset_tally_vector(campaign_totals);
+    for (const auto& p : f.partials) {
+      for (std::size_t s = 0; s < segments.size(); ++s) segments[s].add(p.segments[s]);
+      for (std::size_t k = 0; k < tps.size(); ++k) tps[k].add(p.touchpoints[k]);
+      for (std::size_t o = 0; o < reached.size(); ++o) reached[o] += p.origin_reached[o];
+      for (std::size_t h = 0; h < hops.size(); ++h) hops[h] += p.hops[h];
+      for (std::size_t c = 0; c < campaign_totals.size(); ++c)
+        campaign_totals[c].add(p.campaigns[c]);
+    }
+    benchmark::DoNotOptimize(segments.data());
+    benchmark::DoNotOptimize(tps.data());
+    benchmark::DoNotOptimize(reached.data());
+    benchmark::DoNotOptimize(hops.data());
+    benchmark::DoNotOptimize(campaign_totals.data());
+    benchmark::ClobberMemory();
+  }
+  bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
+}
+
+void sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(touchpoints)->Apply(sizes);
+BENCHMARK(wom_push)->Apply(sizes);
+BENCHMARK(wom_pull)->Apply(sizes);
+BENCHMARK(metrics)->Apply(sizes);
+
+}  // namespace
+
+BENCHMARK_MAIN();
