@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cesim/network/network.hpp"
+#include "cesim/util/huge_pages.hpp"
 
 namespace cesim {
 namespace {
@@ -57,8 +58,8 @@ class csr_builder {
     social_network net;
     net.agents = agents_;
     net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
-    net.neighbors.resize(entries_);
-    if (weighted_) net.strength.resize(entries_);
+    resize_on_huge_pages(net.neighbors, entries_);
+    if (weighted_) resize_on_huge_pages(net.strength, entries_);
     place_by_bucket(edges, net);
     std::vector<edge>().swap(edges);  // no longer needed: free it before the rows take shape
 

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "cesim/sim/blocks.hpp"
+#include "cesim/util/huge_pages.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim {
@@ -109,7 +110,8 @@ std::vector<edge> generate_in_blocks(std::uint32_t n, Fn&& fn) {
   });
   std::vector<std::size_t> start(blocks + 1, 0);
   for (std::size_t b = 0; b < blocks; ++b) start[b + 1] = start[b] + parts[b].size();
-  std::vector<edge> edges(start[blocks]);
+  std::vector<edge> edges;
+  resize_on_huge_pages(edges, start[blocks]);
   tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
     std::copy(parts[b].begin(), parts[b].end(),
               edges.begin() + static_cast<std::ptrdiff_t>(start[b]));

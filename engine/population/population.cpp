@@ -9,18 +9,16 @@
 #include <tuple>
 
 #include "cesim/sim/blocks.hpp"
+#include "cesim/util/huge_pages.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim {
 
 void agent_state::resize(std::size_t n) {
-  status.assign(n, customer_status::unaware);
-  flags.assign(n, 0);
-  satisfaction.assign(n, 0.0f);
-  trust.assign(n, 0.0f);
-  empowerment.assign(n, 0.0f);
-  attitude.assign(n, 0.0f);
-  loyalty.assign(n, 0.0f);
+  assign_on_huge_pages(status, n, customer_status::unaware);
+  assign_on_huge_pages(flags, n, std::uint8_t{0});
+  for (auto* values : {&satisfaction, &trust, &empowerment, &attitude, &loyalty})
+    assign_on_huge_pages(*values, n, 0.0f);
 }
 
 std::size_t population_bytes_per_agent() {
@@ -96,9 +94,9 @@ synthesized_population synthesize_population(const scenario& s, rng::key key) {
   auto& people = out.people;
   const auto n = static_cast<std::uint32_t>(s.population);
   people.size = n;
-  people.segment.resize(n);
-  people.persona.resize(n);
-  for (auto& t : people.traits) t.resize(n);
+  resize_on_huge_pages(people.segment, n);
+  resize_on_huge_pages(people.persona, n);
+  for (auto& t : people.traits) resize_on_huge_pages(t, n);
   out.initial.resize(n);
 
   people.segment_begin.push_back(0);

@@ -1,0 +1,34 @@
+#pragma once
+/// Large arrays (ties, the edge list, per-customer state at ten million customers) are backed by
+/// 2 MB pages where the kernel allows it: 512 times fewer page faults when they are first
+/// written, and fewer TLB misses in the random reads of word of mouth. The contents and thus
+/// the results do not change.
+#include <cstddef>
+#include <vector>
+
+namespace cesim {
+
+/// Asks for huge pages on the whole 2 MB pages inside [data, data + bytes); a hint only.
+void advise_huge_pages(void* data, std::size_t bytes) noexcept;
+
+/// Resizes an empty vector to `n` elements, asking for huge pages before they are first
+/// written (value-initialised, as resize does).
+template <typename T>
+void resize_on_huge_pages(std::vector<T>& v, std::size_t n) {
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(T));
+  v.resize(n);
+}
+
+/// Replaces the contents of `v` with `n` copies of `value`, on fresh memory advised for huge
+/// pages.
+template <typename T>
+void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
+  std::vector<T> fresh;
+  fresh.reserve(n);
+  advise_huge_pages(fresh.data(), n * sizeof(T));
+  fresh.assign(n, value);
+  v.swap(fresh);
+}
+
+}  // namespace cesim
