@@ -12,7 +12,6 @@
 //   build/bench/bench/cesim_micro --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 #include <tbb/global_control.h>
-#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <bit>
@@ -212,14 +211,7 @@ void word_of_mouth(benchmark::State& bs, bool push) {
     step = next_step(step, f.sc);
     step_view v = f.view(step);
     if (push) {
-      // As collect_hearings(): per block, then concatenated and sorted by (hearer, teller).
-      for (std::size_t b = 0; b < blocks; ++b) {
-        block_hearings[b].clear();
-        mechanisms::push_hearings(v, block_range(b, f.people.size), block_hearings[b]);
-      }
-      hearings.clear();
-      for (const auto& h : block_hearings) hearings.insert(hearings.end(), h.begin(), h.end());
-      tbb::parallel_sort(hearings.begin(), hearings.end());
+      mechanisms::collect_hearings(v, block_hearings, hearings);
       v.hearings = &hearings;
       heard_total += hearings.size();
     }

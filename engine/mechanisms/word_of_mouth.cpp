@@ -1,11 +1,14 @@
 #include "cesim/mechanisms/word_of_mouth.hpp"
 
+#include <tbb/parallel_sort.h>
+
 #include <algorithm>
 #include <bit>
 
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/network/network.hpp"
+#include "cesim/sim/blocks.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim::mechanisms {
@@ -55,6 +58,18 @@ void push_hearings(const step_view& v, agent_range range, std::vector<std::uint6
       }
     }
   }
+}
+
+void collect_hearings(const step_view& v, std::vector<std::vector<std::uint64_t>>& parts,
+                      std::vector<std::uint64_t>& out) {
+  parts.resize(block_count(v.people.size));
+  for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
+    parts[b].clear();
+    push_hearings(v, range, parts[b]);
+  });
+  out.clear();
+  for (const auto& h : parts) out.insert(out.end(), h.begin(), h.end());
+  tbb::parallel_sort(out.begin(), out.end());
 }
 
 void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally) {

@@ -1,7 +1,6 @@
 #include "cesim/sim/simulation.hpp"
 
 #include <fmt/format.h>
-#include <tbb/parallel_sort.h>
 
 #include <bit>
 #include <chrono>
@@ -143,18 +142,6 @@ struct simulation::impl {
     return teller_count * 4 < people.size;
   }
 
-  void collect_hearings(const step_view& v) {
-    block_hearings.resize(partials.size());
-    for_each_block(people.size, [&](std::size_t b, agent_range range) {
-      block_hearings[b].clear();
-      mechanisms::push_hearings(v, range, block_hearings[b]);
-    });
-    hearings.clear();
-    for (const auto& h : block_hearings) hearings.insert(hearings.end(), h.begin(), h.end());
-    // (hearer, teller) pairs are unique, so the sorted order is the same for any partition.
-    tbb::parallel_sort(hearings.begin(), hearings.end());
-  }
-
   void reset(block_tally& tally) const {
     tally.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
     if (campaigns) campaigns->reset_tallies(tally);
@@ -166,7 +153,7 @@ struct simulation::impl {
     step_view v = view();
     campaigns->prepare_step(v, network);
     if (push_delivery()) {
-      collect_hearings(v);
+      mechanisms::collect_hearings(v, block_hearings, hearings);
       v.hearings = &hearings;
     }
     for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });
