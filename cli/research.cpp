@@ -58,22 +58,6 @@ std::vector<std::string> csv_cells(const std::vector<std::string>& values) {
   return cells;
 }
 
-/// A results folder that fills while the command runs, so finished points can be read (and,
-/// later, resumed) before the end. Unlike `cesim run`'s folder it is not renamed into place.
-fs::path prepare_live_directory(const fs::path& dir, bool force) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!force)
-      throw output_error(
-          fmt::format("'{}' already exists; choose another --out or add --force", dir.string()));
-    fs::remove_all(dir, ec);
-    if (ec) throw output_error(fmt::format("cannot replace '{}': {}", dir.string(), ec.message()));
-  }
-  fs::create_directories(dir, ec);
-  if (ec) throw output_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-  return dir;
-}
-
 /// An append-only CSV file: rows are written through stdio; sync() flushes and fsyncs, so what
 /// a finished point wrote survives a crash.
 class live_table {
@@ -178,13 +162,10 @@ bool run_and_record(const analysis::sweep_spec& spec,
                     const io::load_options& base, const scenario& first, unsigned threads,
                     sweep_journal& journal, const shard& slice) {
   const auto metrics = metrics_of(spec);
+  const std::size_t owned = slice.points_of(points.size());
   std::vector<std::size_t> todo;
-  std::size_t owned = 0;
-  for (std::size_t p = 0; p < points.size(); ++p) {
-    if (!slice.owns(p)) continue;
-    ++owned;
-    if (!journal.finished(p)) todo.push_back(p);
-  }
+  for (std::size_t p = 0; p < points.size(); ++p)
+    if (slice.owns(p) && !journal.finished(p)) todo.push_back(p);
   std::vector<std::vector<override_spec>> todo_points;
   for (auto p : todo) todo_points.push_back(points[p]);
 
@@ -238,19 +219,25 @@ sweep_identity identity_of(const char* command, const analysis::sweep_spec& spec
   return id;
 }
 
+/// The folder --resume continues, or nothing when a new folder is to be started: also a
+/// --resume whose folder does not exist yet, so one command line serves a first run and any
+/// rerun of it (a requeued batch job).
+std::optional<fs::path> folder_to_resume(const batch_options& bo, const output_options& oo) {
+  if (!bo.resume) return std::nullopt;
+  if (!oo.out)
+    throw input_error(source_mark::named("--resume"), "",
+                      "--resume needs --out DIR: the results folder of the run to continue");
+  std::error_code ec;
+  if (!fs::exists(fs::path(*oo.out), ec)) return std::nullopt;
+  return fs::path(*oo.out);
+}
+
 /// Opens the results folder: a new one, or the one to resume.
 std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const output_options& oo,
                                             const batch_options& bo, std::string_view command) {
-  if (bo.resume && !oo.out)
-    throw input_error(source_mark::named("--resume"), "",
-                      "--resume needs --out DIR: the results folder of the run to continue");
-  // A folder that does not exist yet is started, so one command line serves a first run and
-  // any rerun of it (a requeued batch job).
-  std::error_code ec;
-  if (bo.resume && fs::exists(fs::path(*oo.out), ec)) {
-    auto journal = std::make_unique<sweep_journal>(fs::path(*oo.out), id);
-    std::size_t owned = 0;
-    for (std::size_t p = 0; p < id.points; ++p) owned += id.slice.owns(p) ? 1 : 0;
+  if (const auto resumed = folder_to_resume(bo, oo)) {
+    auto journal = std::make_unique<sweep_journal>(*resumed, id);
+    const std::size_t owned = id.slice.points_of(id.points);
     log_message("info", "resume",
                 fmt::format("resuming {}: {} of {} points already done", journal->dir().string(),
                             journal->finished_count(), owned),
@@ -410,9 +397,7 @@ int command_sweep(const std::string& file, const common_options& o, const output
   analysis::write_file_atomically(dir / "design.csv", design_csv);
 
   if (!run_and_record(spec, design, points, base, s, threads, *journal, slice)) {
-    std::size_t owned = 0;
-    for (std::size_t p = 0; p < points.size(); ++p) owned += slice.owns(p) ? 1 : 0;
-    return report_stop(*journal, owned, slice, args);
+    return report_stop(*journal, slice.points_of(points.size()), slice, args);
   }
   journal->close();
   const auto summaries = summarize_points(journal->rows(), id.parameters.size(), id.metrics.size());
@@ -892,14 +877,11 @@ int command_calibrate(const std::string& file, const common_options& o,
   for (const auto& p : spec.parameters) append_cell(header, p.name);
   header += ",distance";
   std::map<std::size_t, std::pair<std::vector<std::string>, double>> made;
+  const auto resumed = folder_to_resume(bo, oo);
+  const bool resuming = resumed.has_value();
   fs::path dir;
-  if (bo.resume && !oo.out)
-    throw input_error(source_mark::named("--resume"), "",
-                      "--resume needs --out DIR: the results folder of the run to continue");
-  std::error_code ec;
-  const bool resuming = bo.resume && fs::exists(fs::path(*oo.out), ec);
   if (resuming) {
-    dir = *oo.out;
+    dir = *resumed;
     check_resumable(read_identity(dir), id, dir);
     // ABC proposes the same points again when it sees the same distances, so the recorded
     // evaluations are replayed in order and the search continues where it stopped.
@@ -919,8 +901,8 @@ int command_calibrate(const std::string& file, const common_options& o,
         fmt::format("resuming {}: replaying {} recorded evaluations", dir.string(), made.size()),
         nlohmann::json{{"done", made.size()}});
   } else {
-    dir = prepare_live_directory(
-        oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate"), oo.force);
+    dir = oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate");
+    prepare_results_folder(dir, oo.force);
     write_identity(dir, id);
   }
   live_table evaluations(dir / "evaluations.csv", resuming ? std::string() : header);

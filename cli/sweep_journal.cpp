@@ -175,6 +175,15 @@ std::vector<std::string> split_csv_line(std::string_view line) {
 
 sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity, bool force)
     : dir_(dir), header_(identity.header()) {
+  prepare_results_folder(dir, force);
+  // The identity first: a folder without it is not resumable and says so.
+  write_identity(dir, identity);
+  analysis::write_file_atomically(dir / results_file, header_ + "\n");
+  analysis::write_file_atomically(dir / done_file, "");
+  open_for_append();
+}
+
+void prepare_results_folder(const fs::path& dir, bool force) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!force)
@@ -186,11 +195,6 @@ sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity
   }
   fs::create_directories(dir, ec);
   if (ec) throw output_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
-  // The identity first: a folder without it is not resumable and says so.
-  write_identity(dir, identity);
-  analysis::write_file_atomically(dir / results_file, header_ + "\n");
-  analysis::write_file_atomically(dir / done_file, "");
-  open_for_append();
 }
 
 sweep_identity read_identity(const fs::path& dir) {

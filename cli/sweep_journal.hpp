@@ -22,6 +22,10 @@ struct shard {
   std::size_t index = 0;
   std::size_t count = 1;
   [[nodiscard]] bool owns(std::size_t point) const { return point % count == index; }
+  /// How many of points 0 .. total - 1 this shard owns.
+  [[nodiscard]] std::size_t points_of(std::size_t total) const {
+    return total / count + (index < total % count ? 1 : 0);
+  }
   [[nodiscard]] std::string text() const;
   friend bool operator==(const shard&, const shard&) = default;
 };
@@ -52,6 +56,10 @@ struct sweep_identity {
   static sweep_identity from_json(const nlohmann::json& doc, const std::filesystem::path& file);
   [[nodiscard]] std::string header() const;  ///< the results.csv header
 };
+
+/// Creates a results folder that fills while a command runs (sweep, sensitivity, calibrate):
+/// refuses an existing one unless `force`, which replaces it.
+void prepare_results_folder(const std::filesystem::path& dir, bool force);
 
 /// The identity recorded in a results folder (its sweep.json); throws input_error if there is
 /// none or it cannot be read.
