@@ -353,6 +353,13 @@ distribution read_distribution(load_context& ctx, const ynode& node, const std::
         m.error("mean", "must be above 0 for a lognormal distribution");
         return fail_fixed(lo, hi, node.mark());
       }
+      // Below this, mean * mean underflows and the log's parameters become NaN or infinite.
+      constexpr double min_lognormal_mean = 1e-100;
+      if (*mean < min_lognormal_mean) {
+        m.error("mean", fmt::format("must be at least 1e-100 for a lognormal distribution, got {}",
+                                    format_number(*mean)));
+        return fail_fixed(lo, hi, node.mark());
+      }
       // mean and sd describe the value itself, not its logarithm: easier to state for margins.
       const double sigma2 = std::log1p((*sd * *sd) / (*mean * *mean));
       d.b = std::sqrt(sigma2);

@@ -140,6 +140,14 @@ persona_draft read_persona(load_context& ctx, const ynode& node, const std::stri
 }
 
 persona_draft read_persona_file(load_context& ctx, const std::string& file, const ynode& root) {
+  if (root.is_map() && root.find("persona") == nullptr &&
+      (root.find("segments") != nullptr || root.find("sweep") != nullptr))
+    // A scenario naming itself (or another scenario) as a persona: say so instead of listing
+    // its keys as unknown persona keys.
+    throw input_error(root.mark(), "",
+                      fmt::format("is named as a persona file but holds a {}; a persona file "
+                                  "starts with 'persona: <name>'",
+                                  root.find("sweep") != nullptr ? "sweep" : "scenario"));
   map_reader m(ctx, &root, "", "", root.mark());
   std::string name;
   if (m.present()) {
@@ -159,6 +167,13 @@ persona_draft read_persona_file(load_context& ctx, const std::string& file, cons
   }
   // Reading as an inline persona checks every other key; 'persona' is allowed there.
   return read_persona(ctx, root, "", name, file, true);
+}
+
+/// Whether a path names something. The throwing fs::exists turns a path the system cannot look
+/// up (a name too long, a folder without permission) into a filesystem_error, not an input error.
+bool path_exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
 }
 
 bool looks_like_path(const std::string& ref) {
@@ -192,9 +207,18 @@ class scenario_reader {
       throw input_error(
           root.mark(), "",
           "this is a persona file, not a scenario; name it in a segment's 'personas'");
+    if (root.find("sweep") != nullptr && root.find("segments") == nullptr)
+      throw input_error(root.mark(), "",
+                        "this is a sweep file, not a scenario; run it with 'cesim sweep', "
+                        "'cesim sensitivity' or 'cesim calibrate', and name the scenario in its "
+                        "'scenario' key");
     s_.file = file_;
     s_.overrides = options_.overrides;
     s_.inputs.push_back(input_file{file_, input_hash(file_), "scenario"});
+    // Top-level keys starting with "x-" are ignored: a home for YAML anchors shared below, whose
+    // aliases are expanded already. Dropped here rather than marked as known one by one, which
+    // took minutes for a file of 200,000 of them.
+    std::erase_if(root.entries(), [](const ynode::entry& e) { return e.key.starts_with("x-"); });
     map_reader top(ctx_, &root, "", "", root.mark());
     read_header(top);
     read_time(top);
@@ -233,6 +257,14 @@ class scenario_reader {
     }
   }
 
+  /// A list entry with nothing after its '-' is reported: map_reader takes a null for an absent
+  /// optional section, and the entry would vanish silently (a scenario without segments).
+  bool empty_entry(const ynode& node, const std::string& path) {
+    if (!node.is_null()) return false;
+    diag_.error(node.mark(), path, "must be a map of keys, got an empty entry");
+    return true;
+  }
+
   void read_header(map_reader& top) {
     top.bounded_number("cesim", 1, 1, false, "schema version");
     // A name derived from the file name is made safe; a name written in the file must be.
@@ -242,10 +274,6 @@ class scenario_reader {
     if (from_file.size() > 64) from_file.resize(64);
     s_.name = top.text("name", from_file.empty() ? "scenario" : from_file);
     if (top.get("name") != nullptr) check_name(top, "name", s_.name, "scenario");
-    // Top-level keys starting with "x-" are ignored: a home for YAML anchors shared below.
-    if (top.node() != nullptr)
-      for (const auto& e : top.node()->entries())
-        if (e.key.rfind("x-", 0) == 0) top.get(e.key);
     s_.description = top.text("description");
     if (const ynode* seed = top.get("seed"); seed != nullptr && !seed->is_null()) {
       if (!scalar_to_uint64(*seed, s_.seed))
@@ -361,6 +389,7 @@ class scenario_reader {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       const ynode& node = list->items()[i];
       const std::string path = fmt::format("segments[{}]", i);
+      if (empty_entry(node, path)) continue;
       map_reader m(ctx_, &node, path, "segments[]", node.mark());
       if (!m.present()) continue;
       segment seg;
@@ -577,6 +606,7 @@ class scenario_reader {
     for (std::size_t i = 0; i < list->items().size(); ++i) {
       const ynode& node = list->items()[i];
       const std::string path = fmt::format("touchpoints[{}]", i);
+      if (empty_entry(node, path)) continue;
       map_reader m(ctx_, &node, path, "touchpoints[]", node.mark());
       if (!m.present()) continue;
       touchpoint tp;
@@ -709,7 +739,7 @@ class scenario_reader {
       m.error("file", "required key is missing: type edge_list reads its ties from a file");
     if (n.kind != network_kind::edge_list && !e.path.empty())
       m.error("file", "is only read with type: edge_list");
-    if (n.kind == network_kind::edge_list && !e.path.empty() && !fs::exists(e.path))
+    if (n.kind == network_kind::edge_list && !e.path.empty() && !path_exists(e.path))
       m.error("file",
               fmt::format(
                   "edge-list file '{}' not found (relative paths start at the scenario's folder)",
@@ -834,7 +864,9 @@ class scenario_reader {
     std::set<std::string> names{"baseline"};
     for (std::size_t k = 0; k < list->items().size(); ++k) {
       const ynode& node = list->items()[k];
-      map_reader m(ctx_, &node, fmt::format("variants[{}]", k), "variants[]", node.mark());
+      const std::string path = fmt::format("variants[{}]", k);
+      if (empty_entry(node, path)) continue;
+      map_reader m(ctx_, &node, path, "variants[]", node.mark());
       if (!m.present()) continue;
       variant v;
       v.where = node.mark();
@@ -878,7 +910,9 @@ class scenario_reader {
     for (const auto& tp : s_.touchpoints) names.insert(tp.name);
     for (std::size_t k = 0; k < list->items().size(); ++k) {
       const ynode& node = list->items()[k];
-      map_reader m(ctx_, &node, fmt::format("campaigns[{}]", k), "campaigns[]", node.mark());
+      const std::string path = fmt::format("campaigns[{}]", k);
+      if (empty_entry(node, path)) continue;
+      map_reader m(ctx_, &node, path, "campaigns[]", node.mark());
       if (!m.present()) continue;
       campaign c;
       c.where = node.mark();
@@ -1188,12 +1222,12 @@ class scenario_reader {
     if (looks_like_path(ref)) {
       fs::path p(ref);
       if (p.is_relative()) p = fs::path(file_).parent_path() / p;
-      if (fs::exists(p)) return p.lexically_normal().string();
+      if (path_exists(p)) return p.lexically_normal().string();
       return std::nullopt;
     }
     for (const auto& dir : persona_search_path(file_, options_)) {
       const fs::path p = fs::path(dir) / (ref + ".yaml");
-      if (fs::exists(p)) return p.lexically_normal().string();
+      if (path_exists(p)) return p.lexically_normal().string();
     }
     return std::nullopt;
   }
@@ -1301,6 +1335,14 @@ class scenario_reader {
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     for (std::size_t k = 0; assigned < s_.population && k < remainders.size(); ++k, ++assigned)
       ++s_.segments[remainders[k].second].count;
+    // Shares may sum to up to 1 + 1e-6, so the floors alone can exceed the population (by up to
+    // about 4300 of 4.3 billion): take the excess back from the smallest remainders.
+    while (assigned > s_.population)
+      for (auto k = remainders.rbegin(); k != remainders.rend() && assigned > s_.population; ++k)
+        if (auto& count = s_.segments[k->second].count; count > 0) {
+          --count;
+          --assigned;
+        }
     if (s_.segments.size() > 65535) top.error("segments", "at most 65535 segments are supported");
     if (s_.personas.size() > 65535) top.error("personas", "at most 65535 personas are supported");
   }

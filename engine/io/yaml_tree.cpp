@@ -8,6 +8,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -15,6 +16,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace cesim::io {
 
@@ -172,7 +175,9 @@ class tree_builder final : public YAML::EventHandler {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end())
       throw build_failure{to_mark(file_, mark), "alias refers to an unknown anchor"};
-    count_nodes(it->second.subtree_size(), mark);
+    expansion copy;
+    measure(it->second, copy);
+    count(copy, mark);
     add(it->second, 0);
   }
 
@@ -190,7 +195,7 @@ class tree_builder final : public YAML::EventHandler {
     } else if (!tag.empty() && tag != "?") {
       throw build_failure{to_mark(file_, mark), fmt::format("unsupported YAML tag '{}'", tag)};
     }
-    count_nodes(1, mark);
+    count(expansion{1, value.size()}, mark);
     add(ynode::make_scalar(value, quoted, to_mark(file_, mark)), anchor);
   }
 
@@ -218,7 +223,25 @@ class tree_builder final : public YAML::EventHandler {
     bool have_key = false;
     std::string key;
     source_mark key_mark;
+    /// A map's keys so far, so that finding a duplicate stays linear in the map's size.
+    std::unordered_map<std::string, int> key_lines;
   };
+
+  /// What a node adds to the document: nodes, and bytes of key and scalar text.
+  struct expansion {
+    std::size_t nodes = 0;
+    std::size_t bytes = 0;
+  };
+
+  static void measure(const ynode& node, expansion& total) {
+    ++total.nodes;
+    total.bytes += node.text().size();
+    for (const auto& item : node.items()) measure(item, total);
+    for (const auto& e : node.entries()) {
+      total.bytes += e.key.size();
+      measure(e.value, total);
+    }
+  }
 
   void check_collection_tag(const std::string& tag, const YAML::Mark& mark) const {
     if (!tag.empty() && tag != "?" && tag != "!" && tag != "tag:yaml.org,2002:map" &&
@@ -226,21 +249,28 @@ class tree_builder final : public YAML::EventHandler {
       throw build_failure{to_mark(file_, mark), fmt::format("unsupported YAML tag '{}'", tag)};
   }
 
-  void count_nodes(std::size_t n, const YAML::Mark& mark) {
-    nodes_ += n;
+  void count(const expansion& added, const YAML::Mark& mark) {
+    nodes_ += added.nodes;
+    bytes_ += added.bytes;
     if (nodes_ > limits_.max_nodes)
       throw build_failure{to_mark(file_, mark),
                           fmt::format("document expands to more than {} nodes (aliases that repeat "
                                       "aliases grow exponentially); refusing to expand further",
                                       limits_.max_nodes)};
+    if (bytes_ > limits_.max_expanded_bytes)
+      throw build_failure{
+          to_mark(file_, mark),
+          fmt::format("document expands to more than {} bytes of text (each alias repeats the text "
+                      "of its anchor); refusing to expand further",
+                      limits_.max_expanded_bytes)};
   }
 
   void open(ynode node, YAML::anchor_t anchor, const YAML::Mark& mark) {
     if (stack_.size() >= limits_.max_depth)
       throw build_failure{to_mark(file_, mark),
                           fmt::format("nesting deeper than {} levels", limits_.max_depth)};
-    count_nodes(1, mark);
-    stack_.push_back(frame{std::move(node), anchor, false, {}, {}});
+    count(expansion{1, 0}, mark);
+    stack_.push_back(frame{std::move(node), anchor, false, {}, {}, {}});
   }
 
   void close() {
@@ -272,26 +302,24 @@ class tree_builder final : public YAML::EventHandler {
     parent.have_key = false;
     // Merge keys are kept aside and resolved when the map closes: explicit keys win.
     if (parent.key != "<<") {
-      for (const auto& e : parent.node.entries()) {
-        if (e.key == parent.key)
-          throw build_failure{parent.key_mark,
-                              fmt::format("duplicate key '{}' (first given at line {})", parent.key,
-                                          e.key_mark.line)};
-      }
+      const auto [first, added] = parent.key_lines.emplace(parent.key, parent.key_mark.line);
+      if (!added)
+        throw build_failure{
+            parent.key_mark,
+            fmt::format("duplicate key '{}' (first given at line {})", parent.key, first->second)};
     }
     parent.node.entries().push_back(
         ynode::entry{std::move(parent.key), parent.key_mark, std::move(node)});
   }
 
-  static void merge_into(ynode& target, const ynode& source, std::vector<ynode::entry>& merged) {
+  /// Adds the entries of `source` whose keys are not `taken` yet (a set: merging many large
+  /// maps, as aliases allow, stays linear in their size).
+  static void merge_into(const ynode& source, std::unordered_set<std::string>& taken,
+                         std::vector<ynode::entry>& merged) {
     if (!source.is_map())
       throw build_failure{source.mark(), "a merge key '<<' needs a map or a list of maps"};
-    for (const auto& e : source.entries()) {
-      if (target.find(e.key) != nullptr) continue;
-      bool already = std::any_of(merged.begin(), merged.end(),
-                                 [&](const ynode::entry& m) { return m.key == e.key; });
-      if (!already) merged.push_back(e);
-    }
+    for (const auto& e : source.entries())
+      if (taken.insert(e.key).second) merged.push_back(e);
   }
 
   static void apply_merge_keys(ynode& map) {
@@ -306,12 +334,14 @@ class tree_builder final : public YAML::EventHandler {
       }
     }
     if (sources.empty()) return;
+    std::unordered_set<std::string> taken;
+    for (const auto& e : entries) taken.insert(e.key);
     std::vector<ynode::entry> merged;
     for (const auto& s : sources) {
       if (s.is_sequence()) {
-        for (const auto& item : s.items()) merge_into(map, item, merged);
+        for (const auto& item : s.items()) merge_into(item, taken, merged);
       } else {
-        merge_into(map, s, merged);
+        merge_into(s, taken, merged);
       }
     }
     for (auto& m : merged) entries.push_back(std::move(m));
@@ -325,6 +355,7 @@ class tree_builder final : public YAML::EventHandler {
   bool has_root_ = false;
   int documents_ = 0;
   std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
 };
 
 std::string strip_digit_groups(std::string_view text) {
@@ -383,9 +414,21 @@ ynode load_yaml_file(const std::string& path, const yaml_limits& limits) {
   if (!in)
     throw input_error(source_mark{file, 0, 0}, "",
                       fmt::format("cannot open file: {}", std::strerror(errno)));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_yaml(buffer.str(), path, limits);
+  // Read up to the limit, not to the end: a device such as /dev/zero (size 0 to stat) never
+  // ends.
+  std::string text;
+  std::array<char, 1 << 16> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > limits.max_file_bytes)
+      throw input_error(source_mark{file, 0, 0}, "",
+                        fmt::format("file is larger than the limit of {} bytes for YAML input",
+                                    limits.max_file_bytes));
+  }
+  if (in.bad())
+    throw input_error(source_mark{file, 0, 0}, "",
+                      fmt::format("cannot read file: {}", std::strerror(errno)));
+  return parse_yaml(text, path, limits);
 }
 
 bool scalar_to_double(const ynode& node, double& out) {

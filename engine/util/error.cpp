@@ -26,15 +26,30 @@ std::string diagnostic::to_string() const {
 }
 
 void diagnostics::error(const source_mark& where, std::string path, std::string message) {
-  list_.push_back(diagnostic{where, std::move(path), std::move(message)});
+  if (list_.size() < max_listed) {
+    list_.push_back(diagnostic{where, std::move(path), std::move(message)});
+  } else {
+    ++unlisted_;
+  }
 }
 
 void diagnostics::append(const diagnostics& other) {
-  list_.insert(list_.end(), other.list_.begin(), other.list_.end());
+  for (const auto& d : other.list_) error(d.where, d.path, d.message);
+  unlisted_ += other.unlisted_;
 }
 
 void diagnostics::throw_if_any() const {
-  if (!list_.empty()) throw input_error(list_);
+  if (list_.empty()) return;
+  if (unlisted_ == 0) throw input_error(list_);
+  auto listed = list_;
+  source_mark file = list_.back().where;
+  file.line = 0;
+  file.column = 0;
+  listed.push_back(diagnostic{
+      file, "",
+      fmt::format("{} more problems not listed (the first {} are); fix these and run again",
+                  unlisted_, max_listed)});
+  throw input_error(listed);
 }
 
 input_error::input_error(std::vector<diagnostic> problems)

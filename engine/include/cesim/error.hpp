@@ -34,16 +34,23 @@ struct diagnostic {
 /// Collects every problem found while loading, so `cesim validate` reports all, not the first.
 class diagnostics {
  public:
+  /// Beyond this many, problems are counted, not kept: a file of a million unknown keys must
+  /// not take a million lines and gigabytes to report.
+  static constexpr std::size_t max_listed = 100;
+
   void error(const source_mark& where, std::string path, std::string message);
   [[nodiscard]] bool empty() const { return list_.empty(); }
-  [[nodiscard]] std::size_t size() const { return list_.size(); }
+  /// Problems found, listed or not.
+  [[nodiscard]] std::size_t size() const { return list_.size() + unlisted_; }
   [[nodiscard]] const std::vector<diagnostic>& list() const { return list_; }
   void append(const diagnostics& other);
-  /// Throws input_error with every problem collected so far, if any.
+  /// Throws input_error with every problem collected so far, if any (and a last one saying how
+  /// many more were found than listed).
   void throw_if_any() const;
 
  private:
   std::vector<diagnostic> list_;
+  std::size_t unlisted_ = 0;
 };
 
 /// Bad input: malformed YAML, unknown keys, out-of-range values, missing files.

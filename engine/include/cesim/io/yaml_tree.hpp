@@ -19,6 +19,9 @@ namespace cesim::io {
 struct yaml_limits {
   std::size_t max_file_bytes = std::size_t{16} << 20;
   std::size_t max_nodes = 2'000'000;  ///< after alias expansion
+  /// Text of all keys and scalars after alias expansion: an alias repeats its anchor's text,
+  /// so a small file could otherwise ask for gigabytes.
+  std::size_t max_expanded_bytes = std::size_t{64} << 20;
   std::size_t max_depth = 64;
   std::size_t max_scalar_bytes = std::size_t{1} << 20;
 };
@@ -56,7 +59,7 @@ class ynode {
   /// Sets or replaces a map entry.
   ynode& set(std::string key, ynode value, source_mark key_mark = {});
   bool erase(std::string_view key);
-  void push_back(ynode value) { items_.push_back(std::move(value)); }
+  void push_back(ynode value);
 
   /// Gives this subtree one mark, e.g. the command-line option that supplied it.
   void remark(const source_mark& mark);
@@ -82,6 +85,12 @@ struct ynode::entry {
   source_mark key_mark;
   ynode value;
 };
+
+// Defined once entry is complete: clang instantiates the vector code it calls right here, and
+// that code needs entry's destructor.
+inline void ynode::push_back(ynode value) {
+  items_.push_back(std::move(value));
+}
 
 /// Parses one YAML document. Throws input_error naming file, line and column.
 ynode parse_yaml(std::string_view text, const std::string& file_name,
