@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "cesim/analysis/runner.hpp"
+#include "cesim/sim/memory.hpp"
 #include "progress.hpp"
 #include "signals.hpp"
 
@@ -36,6 +37,24 @@ void add_scenario_options(CLI::App* cmd, common_options& o) {
       ->type_name("DIR");
   cmd->add_option("--threads", o.threads, "Worker threads (default: all cores)")
       ->check(CLI::Range(1u, 4096u));
+  cmd->add_option_function<std::string>(
+         "--memory-limit",
+         [](const std::string& text) {
+           set_memory_limit(
+               {*parse_byte_size(text), fmt::format("set by --memory-limit {}", text)});
+         },
+         "Refuse runs estimated to need more memory (default: what the machine or cgroup has "
+         "available; e.g. 64G; none: no check)")
+      ->type_name("SIZE")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return parse_byte_size(text) ? std::string()
+                                         : fmt::format(
+                                               "'{}' is not a size: use e.g. 8G, 512M "
+                                               "or none",
+                                               text);
+          },
+          "SIZE"));
   cmd->add_flag("--quiet,-q", o.quiet, "Print nothing but errors");
   cmd->add_option("--log-format", o.log_format,
                   "Messages and progress on stderr: text (default) or json, one object per line")
@@ -116,6 +135,12 @@ analysis::run_info make_info(const char* command, const scenario& s, unsigned th
   return info;
 }
 
+std::vector<fs::path> input_paths(const scenario& s) {
+  std::vector<fs::path> paths;
+  for (const auto& input : s.inputs) paths.emplace_back(input.path);
+  return paths;
+}
+
 void finish_directory(analysis::output_directory& dir, const scenario& s, analysis::run_info& info,
                       std::chrono::steady_clock::time_point started) {
   info.wall_seconds =
@@ -123,7 +148,7 @@ void finish_directory(analysis::output_directory& dir, const scenario& s, analys
   auto outputs = dir.files();
   outputs.emplace_back("manifest.json");
   dir.write("manifest.json", analysis::manifest_json(s, info, outputs).dump(2) + "\n");
-  dir.commit();
+  dir.commit(input_paths(s));
 }
 
 void print_results_line(const analysis::output_directory& dir, const analysis::run_info& info) {

@@ -65,7 +65,9 @@ int process_ranks();
 analysis::run_info make_info(const char* command, const scenario& s, unsigned threads,
                              std::uint32_t replications, const std::vector<std::string>& args,
                              const std::string& started_utc);
-/// Writes the manifest and renames the folder into place.
+/// The files a scenario was read from: a results folder holding one of them is never replaced.
+std::vector<std::filesystem::path> input_paths(const scenario& s);
+/// Writes the manifest and renames the folder into place (never over one holding an input).
 void finish_directory(analysis::output_directory& dir, const scenario& s, analysis::run_info& info,
                       std::chrono::steady_clock::time_point started);
 void print_results_line(const analysis::output_directory& dir, const analysis::run_info& info);

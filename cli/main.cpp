@@ -23,6 +23,7 @@
 #include "cesim/io/scenario_loader.hpp"
 #include "cesim/network/generators.hpp"
 #include "cesim/population/population.hpp"
+#include "cesim/sim/memory.hpp"
 #include "cesim/version.hpp"
 #include "cluster.hpp"
 #include "common.hpp"
@@ -46,7 +47,8 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
 
   // Create the output directory first: a name clash should fail before a long run, not after.
-  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s.name), oo.force);
+  analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s.name), oo.force,
+                                 input_paths(s));
 
   const std::vector<analysis::scenario_recipe> recipe{{file, make_load_options(o)}};
   auto runs = run_all({s}, recipe, replications, threads, s.name, check);
@@ -82,6 +84,23 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   return ok;
 }
 
+/// Valid on a larger machine is still valid, so a run too large for this one is a warning.
+void print_memory_estimate(const scenario& s, bool quiet) {
+  const auto estimate = estimate_memory(s);
+  const auto limit = current_memory_limit();
+  if (limit.bytes != 0 && estimate.total() > limit.bytes) {
+    fmt::print(
+        stderr,
+        "warning: {}: one run needs an estimated {}, more than the limit of {}, which is {}\n",
+        s.file, format_bytes(estimate.total()), format_bytes(limit.bytes), limit.source);
+  } else if (!quiet) {
+    fmt::print("    memory: an estimated {} per run{}\n", format_bytes(estimate.total()),
+               limit.bytes == 0
+                   ? std::string()
+                   : fmt::format("; the limit is {}, {}", format_bytes(limit.bytes), limit.source));
+  }
+}
+
 int command_validate(const std::vector<std::string>& files, const common_options& o) {
   const auto lo = make_load_options(o);
   int status = ok;
@@ -89,6 +108,7 @@ int command_validate(const std::vector<std::string>& files, const common_options
     const auto report = io::validate_file(f, lo);
     if (report.problems.empty()) {
       if (!o.quiet) fmt::print("ok: {}: {}\n", f, report.summary);
+      if (report.kind == "scenario") print_memory_estimate(io::load_scenario(f, lo), o.quiet);
       continue;
     }
     status = invalid_input;
@@ -147,6 +167,7 @@ int command_params(const std::string& format) {
 
 int command_network(const std::string& file, const common_options& o, bool as_json) {
   const scenario s = io::load_scenario(file, make_load_options(o));
+  require_memory(s);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             resolve_threads(o.threads));
   const auto started = std::chrono::steady_clock::now();
@@ -271,7 +292,8 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   analysis::output_directory dir(
-      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "compare"), oo.force);
+      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "compare"), oo.force,
+      input_paths(base));
   const auto runs = run_all(arms, recipes, replications, threads,
                             fmt::format("{}: {} arms", base.name, arms.size()));
   const auto cmp = analysis::compare_runs(runs, names, descriptions);
@@ -321,7 +343,8 @@ int command_prioritize(const std::string& file, const common_options& o, std::ui
   const unsigned threads = resolve_threads(o.threads);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
   analysis::output_directory dir(
-      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "prioritize"), oo.force);
+      oo.out ? fs::path(*oo.out) : default_output_dir(base.name, "prioritize"), oo.force,
+      input_paths(base));
   // Prioritisation arms are edited in memory, not loaded from files: they run on this rank.
   const auto runs = run_all(plan.arms, {}, replications, threads,
                             fmt::format("{}: {} arms", base.name, plan.arms.size()));
@@ -583,6 +606,13 @@ int run_command(int argc, char** argv, cluster& mpi) {
   const std::vector<std::string> args(argv, argv + argc);
   logging().quiet = o.quiet;
   logging().format = parse_log_format(o.log_format);
+  if (const char* env = std::getenv("CESIM_MEMORY_LIMIT");
+      env != nullptr && *env != '\0' && !parse_byte_size(env)) {
+    log_message(
+        "error", "usage",
+        fmt::format("CESIM_MEMORY_LIMIT='{}' is not a size: use e.g. 8G, 512M or none", env));
+    return usage_error;
+  }
   install_stop_handlers();
   mpi.distribute_jobs();
   try {

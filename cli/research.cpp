@@ -6,9 +6,11 @@
 #include <tbb/global_control.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -88,6 +90,33 @@ class live_table {
   }
   fs::path path_;
   std::FILE* file_ = nullptr;
+};
+
+/// A failure inside a runner's callback (a write to a full disk), kept until the runner returns.
+/// Thrown there, it would cancel the runs in flight half-way through (their inner parallel loops
+/// share the cancellation) and crash them; instead no further point starts, the points in hand
+/// finish, and rethrow() raises the failure.
+class deferred_failure {
+ public:
+  /// Runs `step` unless an earlier step failed; keeps what it throws.
+  template <class Step>
+  void attempt(Step&& step) {
+    if (failed()) return;
+    try {
+      step();
+    } catch (...) {
+      error_ = std::current_exception();
+      failed_.store(true, std::memory_order_release);
+    }
+  }
+  [[nodiscard]] bool failed() const { return failed_.load(std::memory_order_acquire); }
+  void rethrow() const {
+    if (failed()) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
 };
 
 std::vector<const analysis::outcome_metric*> metrics_of(const analysis::sweep_spec& spec) {
@@ -179,21 +208,25 @@ bool run_and_record(const analysis::sweep_spec& spec,
   ro.threads = threads;
   ro.base = base;
   ro.on_step = [&] { progress.advance(); };
-  ro.may_start_point = [](std::size_t) { return stop_signal() == 0; };
+  deferred_failure write_failure;
+  ro.may_start_point = [&](std::size_t) { return stop_signal() == 0 && !write_failure.failed(); };
   analysis::run_points(spec, todo_points, ro,
                        [&](std::size_t i, std::uint32_t replication, const run_result& run) {
-                         const std::size_t point = todo[i];
-                         std::string row = fmt::format("{},{}", point, replication);
-                         for (const auto& v : design[point].values) append_cell(row, csv_text(v));
-                         for (const auto* m : metrics)
-                           append_cell(row, analysis::csv_number(total_value(*m, run)));
-                         pending[point].push_back(std::move(row));
-                         if (replication + 1 == spec.replications) {
-                           journal.record(point, std::move(pending[point]));
-                           pending.erase(point);
-                         }
+                         write_failure.attempt([&] {
+                           const std::size_t point = todo[i];
+                           std::string row = fmt::format("{},{}", point, replication);
+                           for (const auto& v : design[point].values) append_cell(row, csv_text(v));
+                           for (const auto* m : metrics)
+                             append_cell(row, analysis::csv_number(total_value(*m, run)));
+                           pending[point].push_back(std::move(row));
+                           if (replication + 1 == spec.replications) {
+                             journal.record(point, std::move(pending[point]));
+                             pending.erase(point);
+                           }
+                         });
                        });
   progress.finish();
+  write_failure.rethrow();
   return journal.finished_count() == owned;
 }
 
@@ -232,9 +265,43 @@ std::optional<fs::path> folder_to_resume(const batch_options& bo, const output_o
   return fs::path(*oo.out);
 }
 
+/// A results folder a command fills in place, once started: what it keeps and how to continue
+/// are added to an output error (a full disk) that stops the command.
+struct folder_in_progress {
+  fs::path dir;
+  shard slice;
+  std::function<std::string()> kept;  ///< "every finished point (6 of 9) is kept in DIR"
+};
+
+/// Runs a command that fills its folder in place; an output error after the folder was started
+/// says what is kept and the command that continues.
+int with_resume_advice(const std::vector<std::string>& args,
+                       const std::function<int(std::optional<folder_in_progress>&)>& command) {
+  std::optional<folder_in_progress> in_progress;
+  try {
+    return command(in_progress);
+  } catch (const output_error& e) {
+    if (!in_progress) throw;
+    throw output_error(fmt::format("{}\n{}; once it can be written again, continue with:\n  {}",
+                                   e.what(), in_progress->kept(),
+                                   resume_command(args, in_progress->dir, in_progress->slice)));
+  }
+}
+
+/// What a sweep's folder keeps, read from points.done (the journal may be gone by then).
+std::string kept_points(const fs::path& dir, std::size_t owned) {
+  std::size_t done = 0;
+  try {
+    done = complete_lines_of(dir / "points.done").size();
+  } catch (const output_error&) {
+  }
+  return fmt::format("every finished point ({} of {}) is kept in {}", done, owned, dir.string());
+}
+
 /// Opens the results folder: a new one, or the one to resume.
 std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const output_options& oo,
-                                            const batch_options& bo, std::string_view command) {
+                                            const batch_options& bo, std::string_view command,
+                                            const std::vector<fs::path>& inputs) {
   if (const auto resumed = folder_to_resume(bo, oo)) {
     auto journal = std::make_unique<sweep_journal>(*resumed, id);
     const std::size_t owned = id.slice.points_of(id.points);
@@ -247,7 +314,7 @@ std::unique_ptr<sweep_journal> open_journal(const sweep_identity& id, const outp
   std::string suffix(command);
   if (id.slice.count > 1) suffix += fmt::format("-shard-{}-of-{}", id.slice.index, id.slice.count);
   return std::make_unique<sweep_journal>(
-      oo.out ? fs::path(*oo.out) : default_output_dir(id.name, suffix), id, oo.force);
+      oo.out ? fs::path(*oo.out) : default_output_dir(id.name, suffix), id, oo.force, inputs);
 }
 
 /// Says how far a stopped run got and how to continue it; returns the exit status.
@@ -344,7 +411,11 @@ void write_manifest(const fs::path& dir, const scenario& s, analysis::run_info& 
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<std::string> outputs;
   for (const auto& entry : fs::directory_iterator(dir))
-    outputs.push_back(entry.path().filename().string());
+    // Hidden names are temporaries (of write_file_atomically), not outputs; the manifest of a
+    // resumed finished folder is already there.
+    if (const auto name = entry.path().filename().string();
+        name.front() != '.' && name != "manifest.json")
+      outputs.push_back(name);
   outputs.emplace_back("manifest.json");
   std::sort(outputs.begin(), outputs.end());
   analysis::write_file_atomically(dir / "manifest.json",
@@ -359,10 +430,9 @@ std::vector<std::vector<override_spec>> overrides_of_design(
   return points;
 }
 
-}  // namespace
-
-int command_sweep(const std::string& file, const common_options& o, const output_options& oo,
-                  const batch_options& bo, const std::vector<std::string>& args) {
+int sweep(const std::string& file, const common_options& o, const output_options& oo,
+          const batch_options& bo, const std::vector<std::string>& args,
+          std::optional<folder_in_progress>& in_progress) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -378,8 +448,10 @@ int command_sweep(const std::string& file, const common_options& o, const output
   auto info = make_info("sweep", s, threads, spec.replications, args, started_utc);
   const auto id = identity_of("sweep", spec, s, points.size(), analysis::design_name(spec.design),
                               slice, analysis::manifest_json(s, info, {}));
-  auto journal = open_journal(id, oo, bo, "sweep");
+  auto journal = open_journal(id, oo, bo, "sweep", input_paths(s));
   const fs::path dir = journal->dir();
+  const std::size_t owned = slice.points_of(points.size());
+  in_progress = folder_in_progress{dir, slice, [dir, owned] { return kept_points(dir, owned); }};
   if (slice.count > 1)
     log_message("info", "shard",
                 fmt::format("shard {} (from {}): points {} mod {}", slice.text(), shard_source,
@@ -397,7 +469,7 @@ int command_sweep(const std::string& file, const common_options& o, const output
   analysis::write_file_atomically(dir / "design.csv", design_csv);
 
   if (!run_and_record(spec, design, points, base, s, threads, *journal, slice)) {
-    return report_stop(*journal, slice.points_of(points.size()), slice, args);
+    return report_stop(*journal, owned, slice, args);
   }
   journal->close();
   const auto summaries = summarize_points(journal->rows(), id.parameters.size(), id.metrics.size());
@@ -419,6 +491,15 @@ int command_sweep(const std::string& file, const common_options& o, const output
         info.ranks > 1 ? fmt::format(" x {} ranks", info.ranks) : std::string());
   }
   return ok;
+}
+
+}  // namespace
+
+int command_sweep(const std::string& file, const common_options& o, const output_options& oo,
+                  const batch_options& bo, const std::vector<std::string>& args) {
+  return with_resume_advice(args, [&](std::optional<folder_in_progress>& in_progress) {
+    return sweep(file, o, oo, bo, args, in_progress);
+  });
 }
 
 int command_merge(const std::vector<std::string>& dirs, const output_options& oo,
@@ -489,10 +570,20 @@ int command_merge(const std::vector<std::string>& dirs, const output_options& oo
   std::string results = merged.header() + "\n";
   for (const auto& [point, point_rows] : rows)
     for (const auto& r : point_rows) results += r + "\n";
-  std::ifstream design_in(fs::path(dirs.front()) / "design.csv", std::ios::binary);
-  std::ostringstream design;
-  design << design_in.rdbuf();
-  dir.write("design.csv", design.str());
+  // Every shard writes the whole design; a folder killed before writing it may lack it.
+  std::optional<std::string> design;
+  for (const auto& d : dirs) {
+    std::ifstream design_in(fs::path(d) / "design.csv", std::ios::binary);
+    std::ostringstream text;
+    if (design_in && text << design_in.rdbuf()) {
+      design = text.str();
+      break;
+    }
+  }
+  if (!design)
+    throw input_error(source_mark::named(dirs.front()), "",
+                      "no design.csv in any of the folders: resume one of the shards to write it");
+  dir.write("design.csv", *design);
   dir.write("results.csv", results);
   const auto summaries = summarize_points(rows, merged.parameters.size(), merged.metrics.size());
   dir.write("summary.csv", summary_csv(merged, summaries));
@@ -510,7 +601,9 @@ int command_merge(const std::vector<std::string>& dirs, const output_options& oo
   outputs.emplace_back("manifest.json");
   manifest["outputs"] = outputs;
   dir.write("manifest.json", manifest.dump(2) + "\n");
-  dir.commit();
+  // Merging into one of the shard folders would delete it.
+  const std::vector<fs::path> inputs(dirs.begin(), dirs.end());
+  dir.commit(inputs);
   log_message(
       "info", "merged",
       fmt::format("merged {} folder{}: {} of {} points x {} replications into {}/{}", dirs.size(),
@@ -556,11 +649,10 @@ struct index_row {
   double value, low, high;
 };
 
-}  // namespace
-
-int command_sensitivity(const std::string& file, const common_options& o,
-                        const sensitivity_options& so, const output_options& oo,
-                        const batch_options& bo, const std::vector<std::string>& args) {
+int sensitivity(const std::string& file, const common_options& o, const sensitivity_options& so,
+                const output_options& oo, const batch_options& bo,
+                const std::vector<std::string>& args,
+                std::optional<folder_in_progress>& in_progress) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -608,8 +700,10 @@ int command_sensitivity(const std::string& file, const common_options& o,
                                                       so.trajectories, so.levels, spec.seed);
   const auto id = identity_of("sensitivity", spec, s, points.size(), design_text, shard{},
                               analysis::manifest_json(s, info, {}));
-  auto journal = open_journal(id, oo, bo, so.method);
+  auto journal = open_journal(id, oo, bo, so.method, input_paths(s));
   const fs::path dir = journal->dir();
+  const std::size_t owned = points.size();
+  in_progress = folder_in_progress{dir, shard{}, [dir, owned] { return kept_points(dir, owned); }};
   if (!run_and_record(spec, design, points, base, s, threads, *journal, shard{}))
     return report_stop(*journal, points.size(), shard{}, args);
   journal->close();
@@ -754,6 +848,16 @@ int command_sensitivity(const std::string& file, const common_options& o,
   return ok;
 }
 
+}  // namespace
+
+int command_sensitivity(const std::string& file, const common_options& o,
+                        const sensitivity_options& so, const output_options& oo,
+                        const batch_options& bo, const std::vector<std::string>& args) {
+  return with_resume_advice(args, [&](std::optional<folder_in_progress>& in_progress) {
+    return sensitivity(file, o, so, oo, bo, args, in_progress);
+  });
+}
+
 }  // namespace cesim::cli
 
 namespace cesim::cli {
@@ -831,11 +935,10 @@ std::string series_name(const analysis::observation& obs) {
   return obs.segment == "total" ? obs.metric : fmt::format("{} ({})", obs.metric, obs.segment);
 }
 
-}  // namespace
-
-int command_calibrate(const std::string& file, const common_options& o,
-                      const calibration_options& co, const output_options& oo,
-                      const batch_options& bo, const std::vector<std::string>& args) {
+int calibrate(const std::string& file, const common_options& o, const calibration_options& co,
+              const output_options& oo, const batch_options& bo,
+              const std::vector<std::string>& args,
+              std::optional<folder_in_progress>& in_progress) {
   const auto started = std::chrono::steady_clock::now();
   const std::string started_utc = analysis::current_utc_time();
   const auto spec = analysis::load_sweep(file);
@@ -880,13 +983,21 @@ int command_calibrate(const std::string& file, const common_options& o,
   const auto resumed = folder_to_resume(bo, oo);
   const bool resuming = resumed.has_value();
   fs::path dir;
+  std::optional<analysis::folder_lock> lock;
+  std::optional<folder_start> start;
   if (resuming) {
     dir = *resumed;
+    lock.emplace(dir);
+    analysis::remove_stale_temporaries(dir);
     check_resumable(read_identity(dir), id, dir);
     // ABC proposes the same points again when it sees the same distances, so the recorded
     // evaluations are replayed in order and the search continues where it stopped.
     std::string kept = header + "\n";
-    const auto lines = complete_lines_of(dir / "evaluations.csv");
+    // A run stopped by a full disk right after sweep.json may have no evaluations yet.
+    std::error_code ec;
+    const auto lines = fs::exists(dir / "evaluations.csv", ec)
+                           ? complete_lines_of(dir / "evaluations.csv")
+                           : std::vector<std::string>();
     for (std::size_t i = 1; i < lines.size(); ++i) {
       const auto cells = split_csv_line(lines[i]);
       if (cells.size() != d + 2 || cells.front() != std::to_string(made.size())) break;
@@ -902,17 +1013,31 @@ int command_calibrate(const std::string& file, const common_options& o,
         nlohmann::json{{"done", made.size()}});
   } else {
     dir = oo.out ? fs::path(*oo.out) : default_output_dir(spec.name, "calibrate");
-    prepare_results_folder(dir, oo.force);
-    write_identity(dir, id);
+    start.emplace(dir, oo.force, input_paths(s));
+    try {
+      lock.emplace(dir);
+      write_identity(dir, id);
+    } catch (const output_error& e) {
+      throw output_error(fmt::format("{}; {}", e.what(), start->left_as_it_was()));
+    }
   }
   live_table evaluations(dir / "evaluations.csv", resuming ? std::string() : header);
+  if (start) {
+    evaluations.sync();  // the header on disk before the folder counts as started
+    start->done();
+  }
+  in_progress = folder_in_progress{dir, shard{}, [dir] {
+                                     return fmt::format("the evaluations so far are kept in {}",
+                                                        (dir / "evaluations.csv").string());
+                                   }};
   std::size_t evaluated = 0;
   const bool show = !o.quiet && cli::stderr_is_terminal();
   analysis::point_run_options ro;
   ro.replications = spec.replications;
   ro.threads = threads;
   ro.base = base;
-  ro.may_start_point = [](std::size_t) { return stop_signal() == 0; };
+  deferred_failure write_failure;
+  ro.may_start_point = [&](std::size_t) { return stop_signal() == 0 && !write_failure.failed(); };
 
   // Runs the rows `which` of `design`; `on_point(row, runs)` receives each point's runs
   // (replications) in order as soon as they are all done. During the ABC search every
@@ -937,10 +1062,13 @@ int command_calibrate(const std::string& file, const common_options& o,
         analysis::run_points(
             spec, points, ro,
             [&](std::size_t point, std::uint32_t replication, const run_result& run) {
-              runs.push_back(run);
-              if (replication + 1 == spec.replications)
-                on_point(which[point], std::exchange(runs, {}));
+              write_failure.attempt([&] {
+                runs.push_back(run);
+                if (replication + 1 == spec.replications)
+                  on_point(which[point], std::exchange(runs, {}));
+              });
             });
+        write_failure.rethrow();
         throw_if_stopped(fmt::format("the evaluations so far are kept in {}; continue with --out "
                                      "{} --resume",
                                      (dir / "evaluations.csv").string(), dir.string())
@@ -1151,6 +1279,16 @@ int command_calibrate(const std::string& file, const common_options& o,
                threads, threads == 1 ? "" : "s");
   }
   return ok;
+}
+
+}  // namespace
+
+int command_calibrate(const std::string& file, const common_options& o,
+                      const calibration_options& co, const output_options& oo,
+                      const batch_options& bo, const std::vector<std::string>& args) {
+  return with_resume_advice(args, [&](std::optional<folder_in_progress>& in_progress) {
+    return calibrate(file, o, co, oo, bo, args, in_progress);
+  });
 }
 
 }  // namespace cesim::cli

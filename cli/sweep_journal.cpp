@@ -173,28 +173,76 @@ std::vector<std::string> split_csv_line(std::string_view line) {
   return cells;
 }
 
-sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity, bool force)
+sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity, bool force,
+                             std::span<const fs::path> inputs)
     : dir_(dir), header_(identity.header()) {
-  prepare_results_folder(dir, force);
-  // The identity first: a folder without it is not resumable and says so.
-  write_identity(dir, identity);
-  analysis::write_file_atomically(dir / results_file, header_ + "\n");
-  analysis::write_file_atomically(dir / done_file, "");
-  open_for_append();
+  folder_start start(dir, force, inputs);
+  try {
+    lock_.emplace(dir);
+    // The identity first: a folder without it is not resumable and says so.
+    write_identity(dir, identity);
+    analysis::write_file_atomically(dir / results_file, header_ + "\n");
+    analysis::write_file_atomically(dir / done_file, "");
+    open_for_append();
+  } catch (const output_error& e) {
+    throw output_error(fmt::format("{}; {}", e.what(), start.left_as_it_was()));
+  }
+  start.done();
 }
 
-void prepare_results_folder(const fs::path& dir, bool force) {
+folder_start::folder_start(const fs::path& dir, bool force, std::span<const fs::path> inputs) {
+  analysis::check_output_name(dir);
+  fs::path name = dir.lexically_normal();
+  if (name.filename().empty()) name = name.parent_path();  // "out/" names "out"
+  dir_ = name;
+  const fs::path parent = name.has_parent_path() ? name.parent_path() : fs::path(".");
   std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!force)
+  if (fs::exists(fs::symlink_status(dir, ec))) {
+    if (!force && fs::is_directory(dir, ec))
       throw output_error(
           fmt::format("'{}' already exists; add --resume to continue it, or --force to start over",
                       dir.string()));
-    fs::remove_all(dir, ec);
-    if (ec) throw output_error(fmt::format("cannot replace '{}': {}", dir.string(), ec.message()));
+    analysis::check_replaceable(dir, inputs);
+    const analysis::folder_lock in_use(dir);  // a folder another process fills stays put
+    aside_ = parent / analysis::temporary_name(name, "old");
+    fs::remove_all(aside_, ec);
+    fs::rename(name, aside_, ec);
+    if (ec) {
+      aside_.clear();
+      throw output_error(fmt::format("cannot replace '{}': {}", dir.string(), ec.message()));
+    }
   }
-  fs::create_directories(dir, ec);
-  if (ec) throw output_error(fmt::format("cannot create '{}': {}", dir.string(), ec.message()));
+  const auto fail = [&](const std::string& why) {
+    std::error_code ignored;
+    if (!aside_.empty()) fs::rename(aside_, name, ignored);
+    throw output_error(fmt::format("cannot create '{}': {}", dir.string(), why));
+  };
+  if (fs::exists(parent, ec) && !fs::is_directory(parent, ec))
+    fail(fmt::format("{} is a file, not a folder", parent.string()));
+  fs::create_directories(parent, ec);
+  if (ec) fail(ec.message());
+  analysis::remove_stale_temporaries(parent);
+  // create_directory claims the name: of two processes starting the same folder, one fails here.
+  if (!fs::create_directory(name, ec))
+    fail(ec ? ec.message() : std::string("another process created it meanwhile"));
+}
+
+folder_start::~folder_start() {
+  if (done_) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  if (!aside_.empty()) fs::rename(aside_, dir_, ec);
+}
+
+std::string folder_start::left_as_it_was() const {
+  return aside_.empty() ? fmt::format("'{}' was not created", dir_.string())
+                        : fmt::format("'{}' is unchanged", dir_.string());
+}
+
+void folder_start::done() {
+  done_ = true;
+  std::error_code ec;
+  if (!aside_.empty()) fs::remove_all(aside_, ec);
 }
 
 sweep_identity read_identity(const fs::path& dir) {
@@ -278,6 +326,8 @@ sweep_journal::contents sweep_journal::read(const fs::path& dir) {
 
 sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity)
     : dir_(dir), header_(identity.header()) {
+  lock_.emplace(dir);
+  analysis::remove_stale_temporaries(dir);
   // The identity is checked before the rows are read: another run's rows may not even parse.
   check_resumable(read_identity(dir), identity, dir);
   auto found = read(dir);

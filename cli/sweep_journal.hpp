@@ -10,9 +10,12 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "cesim/analysis/output_directory.hpp"
 
 namespace cesim::cli {
 
@@ -57,9 +60,29 @@ struct sweep_identity {
   [[nodiscard]] std::string header() const;  ///< the results.csv header
 };
 
-/// Creates a results folder that fills while a command runs (sweep, sensitivity, calibrate):
-/// refuses an existing one unless `force`, which replaces it.
-void prepare_results_folder(const std::filesystem::path& dir, bool force);
+/// A results folder started in place, to fill while a command runs (sweep, sensitivity,
+/// calibrate). An existing folder is refused unless `force`; with it the old folder is moved
+/// aside and deleted only by done(), once the new one holds its identity. A start that fails
+/// before done() (a full disk) removes the new folder and puts the old one back.
+class folder_start {
+ public:
+  /// Throws output_error for an existing folder without `force`, one that may not be replaced
+  /// (analysis::check_replaceable, `inputs`), one another process is filling, or one that
+  /// cannot be created.
+  folder_start(const std::filesystem::path& dir, bool force,
+               std::span<const std::filesystem::path> inputs);
+  ~folder_start();
+  folder_start(const folder_start&) = delete;
+  folder_start& operator=(const folder_start&) = delete;
+  void done();
+  /// For an error before done(): "'DIR' is unchanged" or "'DIR' was not created".
+  [[nodiscard]] std::string left_as_it_was() const;
+
+ private:
+  std::filesystem::path dir_;
+  std::filesystem::path aside_;  ///< the replaced folder until done()
+  bool done_ = false;
+};
 
 /// The identity recorded in a results folder (its sweep.json); throws input_error if there is
 /// none or it cannot be read.
@@ -78,9 +101,12 @@ std::vector<std::string> split_csv_line(std::string_view line);
 
 class sweep_journal {
  public:
-  /// Starts a results folder: refuses an existing one unless `force`.
-  sweep_journal(const std::filesystem::path& dir, const sweep_identity& identity, bool force);
-  /// Reopens a folder for --resume after checking that it holds this sweep (and shard).
+  /// Starts a results folder (folder_start: refuses an existing one unless `force`, and never
+  /// replaces one that holds the working directory or one of `inputs`).
+  sweep_journal(const std::filesystem::path& dir, const sweep_identity& identity, bool force,
+                std::span<const std::filesystem::path> inputs);
+  /// Reopens a folder for --resume after checking that it holds this sweep (and shard); removes
+  /// the temporary files a killed run left in it.
   sweep_journal(const std::filesystem::path& dir, const sweep_identity& identity);
   ~sweep_journal();
   sweep_journal(const sweep_journal&) = delete;
@@ -109,6 +135,7 @@ class sweep_journal {
   void open_for_append();
 
   std::filesystem::path dir_;
+  std::optional<analysis::folder_lock> lock_;
   std::string header_;
   std::map<std::size_t, std::vector<std::string>> rows_;
   std::FILE* results_ = nullptr;

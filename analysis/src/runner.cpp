@@ -1,11 +1,13 @@
 #include "cesim/analysis/runner.hpp"
 
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_group.h>
 
 #include <algorithm>
 #include <mutex>
 
 #include "cesim/io/scenario_loader.hpp"
+#include "cesim/sim/memory.hpp"
 
 namespace cesim::analysis {
 
@@ -29,6 +31,22 @@ void execute(const job_batch& batch) {
   run_stream(batch.jobs, batch.concurrent, batch.run, batch.done, batch.may_start);
 }
 
+namespace {
+
+/// Runs one job in a task group of its own. When a job or `done` throws, TBB cancels the
+/// pipeline's tasks; without isolation the parallel loops of the runs still in flight would
+/// stop half-way, leaving those runs inconsistent (a crash, found with a full disk during a
+/// sweep). Isolated, they finish, and then the exception surfaces.
+run_result run_isolated(const std::function<run_result(std::size_t)>& run, std::size_t job) {
+  tbb::task_group_context own(tbb::task_group_context::isolated);
+  tbb::task_group group(own);
+  run_result result;
+  group.run_and_wait([&] { result = run(job); });
+  return result;
+}
+
+}  // namespace
+
 void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<run_result(std::size_t)>& run,
                 const std::function<void(std::size_t, run_result&&)>& done,
@@ -48,10 +66,11 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
                                             }
                                             return next++;
                                           }) &
-          tbb::make_filter<std::size_t, job_result>(tbb::filter_mode::parallel,
-                                                    [&](std::size_t job) {
-                                                      return job_result{job, run(job)};
-                                                    }) &
+          tbb::make_filter<std::size_t, job_result>(
+              tbb::filter_mode::parallel,
+              [&](std::size_t job) {
+                return job_result{job, run_isolated(run, job)};
+              }) &
           tbb::make_filter<job_result, void>(tbb::filter_mode::serial_in_order, [&](job_result r) {
             done(r.first, std::move(r.second));
           }));
@@ -116,7 +135,9 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
 std::uint32_t default_concurrency(const scenario& s, unsigned threads) {
   // Below this size one run cannot keep two cores busy through its 4096-agent blocks alone.
   constexpr std::uint64_t fills_the_cores = 200'000;
-  return s.population <= fills_the_cores ? std::max(1u, threads) : 1u;
+  const std::uint32_t wanted = s.population <= fills_the_cores ? std::max(1u, threads) : 1u;
+  // Replications side by side must fit in memory together; one alone is checked when it starts.
+  return replications_that_fit(s, wanted);
 }
 
 }  // namespace cesim::analysis

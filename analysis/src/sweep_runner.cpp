@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cesim/analysis/runner.hpp"
+#include "cesim/sim/memory.hpp"
 #include "cesim/sim/simulation.hpp"
 
 namespace cesim::analysis {
@@ -48,7 +49,8 @@ void check_points(const sweep_spec& spec, const std::vector<std::vector<override
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& overrides : points) {
     try {
-      (void)load_point(spec, overrides, base);
+      // A point too large for memory is refused now, not after the points before it ran.
+      require_memory(load_point(spec, overrides, base));
     } catch (const input_error& e) {
       // A systematic mistake repeats at every point: each (key, message) is listed once, and
       // twenty different ones say enough.

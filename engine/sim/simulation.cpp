@@ -18,6 +18,7 @@
 #include "cesim/network/generators.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/sim/blocks.hpp"
+#include "cesim/sim/memory.hpp"
 
 namespace cesim {
 
@@ -315,8 +316,11 @@ struct simulation::impl {
   }
 };
 
-simulation::simulation(const scenario& s, run_options options)
-    : impl_(std::make_unique<impl>(s, std::move(options))) {}
+simulation::simulation(const scenario& s, run_options options) {
+  // Refused before the first customer is allocated, not killed half-way by the kernel.
+  require_memory(s);
+  impl_ = std::make_unique<impl>(s, std::move(options));
+}
 simulation::~simulation() = default;
 
 void simulation::step() {

@@ -42,6 +42,7 @@ struct process_result {
   int exit_code = -1;
   std::string out;
   std::string err;
+  std::uint64_t peak_rss_bytes = 0;  ///< the child's peak resident memory
 };
 /// Runs the cesim binary with arguments, capturing stdout and stderr.
 process_result run_cesim(const std::vector<std::string>& args,

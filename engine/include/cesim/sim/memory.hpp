@@ -1,0 +1,51 @@
+#pragma once
+/// Memory a run will need, estimated before anything is allocated, and the limit it is checked
+/// against. A scenario that cannot fit is refused with the estimate and the limit instead of
+/// being killed by the kernel half-way (or thrashing a shared compute server).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cesim/config/scenario.hpp"
+
+namespace cesim {
+
+/// Peak bytes of one replication, by what holds them.
+struct memory_estimate {
+  std::uint64_t customers = 0;  ///< population, state and per-customer working arrays
+  std::uint64_t network = 0;    ///< the larger of the network under construction and built
+  std::uint64_t overhead = 0;   ///< results, block tallies, libraries and thread stacks
+  std::uint64_t expected_edges = 0;
+  [[nodiscard]] std::uint64_t total() const { return customers + network + overhead; }
+};
+
+/// Computed from the sizes of the engine's arrays; docs/reliability.md compares it with the
+/// peak resident memory measured for the benchmark scenarios.
+memory_estimate estimate_memory(const scenario& s);
+
+struct memory_limit {
+  std::uint64_t bytes = 0;  ///< 0: no limit
+  std::string source;       ///< where it came from, for messages
+};
+
+/// The limit runs are checked against: the one set by set_memory_limit(), else
+/// CESIM_MEMORY_LIMIT, else what the machine offers (the cgroup limit or the memory available
+/// when first asked, whichever is smaller). Throws resource_error if CESIM_MEMORY_LIMIT is
+/// not a size.
+memory_limit current_memory_limit();
+void set_memory_limit(memory_limit limit);
+
+/// "8G", "512MB", "1.5GiB", "2000000000" (bytes); "none" or "0" is no limit. Units are powers of
+/// 1024. Empty when the text is not a size.
+std::optional<std::uint64_t> parse_byte_size(std::string_view text);
+/// "1.4 GB" (powers of 1024, as free(1) and top show them).
+std::string format_bytes(std::uint64_t bytes);
+
+/// Throws resource_error naming the scenario file, the estimate and the limit when one
+/// replication of `s` would not fit.
+void require_memory(const scenario& s);
+/// How many replications of `s` fit side by side: `wanted` if all do, else fewer, at least 1.
+std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted);
+
+}  // namespace cesim
