@@ -4,6 +4,7 @@
 #include <tbb/task_group.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 
 #include "cesim/io/scenario_loader.hpp"
@@ -53,7 +54,10 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<bool(std::size_t)>& may_start) {
   if (jobs == 0) return;
   std::size_t next = 0;
-  using job_result = std::pair<std::size_t, run_result>;
+  // Finished results wait here for their turn, not inside the pipeline: TBB does not destroy
+  // the items between stages of a cancelled pipeline, so a failure would leak them.
+  std::mutex waiting_lock;
+  std::map<std::size_t, run_result> waiting;
   // A pipeline keeps `concurrent` runs in flight without the idle tail of fixed waves; its
   // last stage is serial in order, so results leave in job order.
   tbb::parallel_pipeline(
@@ -66,14 +70,24 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
                                             }
                                             return next++;
                                           }) &
-          tbb::make_filter<std::size_t, job_result>(
-              tbb::filter_mode::parallel,
-              [&](std::size_t job) {
-                return job_result{job, run_isolated(run, job)};
-              }) &
-          tbb::make_filter<job_result, void>(tbb::filter_mode::serial_in_order, [&](job_result r) {
-            done(r.first, std::move(r.second));
-          }));
+          tbb::make_filter<std::size_t, std::size_t>(tbb::filter_mode::parallel,
+                                                     [&](std::size_t job) {
+                                                       auto result = run_isolated(run, job);
+                                                       const std::lock_guard guard(waiting_lock);
+                                                       waiting.emplace(job, std::move(result));
+                                                       return job;
+                                                     }) &
+          tbb::make_filter<std::size_t, void>(tbb::filter_mode::serial_in_order,
+                                              [&](std::size_t job) {
+                                                run_result result;
+                                                {
+                                                  const std::lock_guard guard(waiting_lock);
+                                                  auto it = waiting.find(job);
+                                                  result = std::move(it->second);
+                                                  waiting.erase(it);
+                                                }
+                                                done(job, std::move(result));
+                                              }));
 }
 
 run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
