@@ -85,21 +85,29 @@ double campaign_engine::participation_probability(const step_view& v, const camp
   return logistic(logit);
 }
 
-/// Decision draws of customer i for campaign c in a step: invitation, participation, capacity
-/// key and response in the first Philox block, type rule, observation and sharing in the second.
-/// Fixed slots, so every decision is stable; each block is computed on first use, so a customer
-/// the campaign does not target (who can only observe) costs one block, not two.
+/// The two gates of a campaign in a step, invitation and observation (see rng::gate_draws), for
+/// a loop over agents.
+struct campaign_gates {
+  campaign_gates(const step_view& v, const campaign_runtime& rt)
+      : invite(v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 0),
+        observe(v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 1) {}
+  rng::gate_draws invite;
+  rng::gate_draws observe;
+};
+
+/// Decision draws of customer i for campaign c in a step once past the invitation gate (or
+/// recruited): participation, response, type rule and sharing in the first Philox block, the
+/// capacity key in the second. Fixed slots, so every decision is stable; each block is computed
+/// on first use.
 class decision_draws {
  public:
   decision_draws(const step_view& v, const campaign_runtime& rt, std::uint32_t i)
       : stream_(v.key, i, v.step, rng::stream::campaign, rt.def->stream_tag) {}
-  double invite() { return rng::counter_stream::to_open_unit(value(0)); }
-  double participate() { return rng::counter_stream::to_open_unit(value(1)); }
-  std::uint64_t key() { return value(2); }
-  double respond() { return rng::counter_stream::to_open_unit(value(3)); }
-  double rule() { return rng::counter_stream::to_open_unit(value(4)); }
-  double observe() { return rng::counter_stream::to_open_unit(value(5)); }
-  double share() { return rng::counter_stream::to_open_unit(value(6)); }
+  double participate() { return rng::counter_stream::to_open_unit(value(0)); }
+  double respond() { return rng::counter_stream::to_open_unit(value(1)); }
+  double rule() { return rng::counter_stream::to_open_unit(value(2)); }
+  double share() { return rng::counter_stream::to_open_unit(value(3)); }
+  std::uint64_t key() { return value(4); }
 
  private:
   std::uint64_t value(unsigned slot) {
@@ -163,11 +171,14 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
     using applicant = std::pair<std::uint64_t, std::uint32_t>;
     std::vector<std::vector<applicant>> parts(block_count(v.people.size));
     for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
+      campaign_gates gates(v, rt);
       for (std::uint32_t i = range.begin; i < range.end; ++i) {
-        if (!targeted(v, *rt.def, i)) continue;
+        if (!targeted(v, *rt.def, i) ||
+            gates.invite.uniform(i) >=
+                rt.def->invite_reach * channel_affinity(v, i, rt.def->channel))
+          continue;
         decision_draws d(v, rt, i);
-        if (d.invite() < rt.def->invite_reach * channel_affinity(v, i, rt.def->channel) &&
-            d.participate() < participation_probability(v, *rt.def, i))
+        if (d.participate() < participation_probability(v, *rt.def, i))
           parts[b].emplace_back(d.key(), i);
       }
     });
@@ -192,12 +203,13 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
     const bool active = rt.active(v.step);
     const bool announcing = rt.closed && rt.close_step + 1 == v.step;
     if (!active && !announcing) continue;
+    campaign_gates gates(v, rt);
     for (std::uint32_t i = range.begin; i < range.end; ++i) {
       if (announcing && hooks.after_close != nullptr) hooks.after_close(cs, i);
       if (!active) continue;
-      decision_draws d(v, rt, i);
       if (hooks.recruits_by_degree) {
         if (rt.has(rt.recruited, i)) {
+          decision_draws d(v, rt, i);
           ++ct.participants;
           ++ct.participants_by_segment[v.people.segment[i]];
           ct.cost += c.cost_per_participant;
@@ -209,16 +221,17 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           continue;
         }
       } else if (targeted(v, c, i) &&
-                 d.invite() < c.invite_reach * channel_affinity(v, i, c.channel)) {
+                 gates.invite.uniform(i) < c.invite_reach * channel_affinity(v, i, c.channel)) {
         ++ct.invited;
         ct.cost += c.cost_per_invitation;
         const bool admitted = !rt.capacity_binds || rt.has(rt.admitted, i);
+        decision_draws d(v, rt, i);
         if (d.participate() < participation_probability(v, c, i) && admitted) {
           take_part(cs, i, d.respond(), d.rule(), d.share());
           continue;
         }
       }
-      if (d.observe() < c.visibility * channel_affinity(v, i, c.channel))
+      if (gates.observe.uniform(i) < c.visibility * channel_affinity(v, i, c.channel))
         observe_campaign(cs, i, segment_share_);
     }
   }

@@ -22,14 +22,12 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
   const auto& margin = v.people.trait_values(trait::margin);
   const auto& talkativeness = v.people.trait_values(trait::talkativeness);
   auto& st = v.state;
+  rng::gate_draws decisions(v.key, v.step, rng::stream::market);
 
   for (std::uint32_t i = range.begin; i < range.end; ++i) {
     const auto status = st.status[i];
     const auto segment = v.people.segment[i];
     auto& seg_tally = tally.segments[segment];
-    rng::counter_stream draw(v.key, i, v.step, rng::stream::market);
-    const double decision = draw.uniform();
-    const double warn = draw.uniform();
     const bool referred = (st.flags[i] & agent_flag::referred) != 0;
 
     if (status == customer_status::aware || status == customer_status::lapsed) {
@@ -39,7 +37,7 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
       // A heard recommendation is a second, independent reason to buy (Bass's imitation).
       double p = weekly_to_step(logistic(logit), weeks);
       if ((v.heard[i] & 1u) != 0) p = 1.0 - (1.0 - p) * (1.0 - mk.conversion_recommendation);
-      if (decision < p) {
+      if (decisions.uniform(i) < p) {
         st.status[i] = customer_status::customer;
         st.satisfaction[i] =
             st.attitude[i];  // a new customer's satisfaction starts at their attitude
@@ -56,12 +54,14 @@ void apply_market(const step_view& v, agent_range range, block_tally& tally) {
         if (status == customer_status::lapsed) ++seg_tally.win_backs;
       }
     } else if (status == customer_status::customer) {
-      if (decision < churn_probability(v.model, v.people, st, i)) {
+      if (decisions.uniform(i) < churn_probability(v.model, v.people, st, i)) {
         st.status[i] = customer_status::lapsed;
         st.attitude[i] = st.satisfaction[i];
         st.flags[i] |= agent_flag::churned;
         ++seg_tally.churned;
-        if (warn < mk.churn_warn_probability * talkativeness[i])
+        // Whether a churner warns others: drawn only for the few who churn.
+        rng::counter_stream warn(v.key, i, v.step, rng::stream::market);
+        if (warn.uniform() < mk.churn_warn_probability * talkativeness[i])
           start_story(v, i, -1, origin::churn, 0.0);
       }
     }

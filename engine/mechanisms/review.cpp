@@ -6,10 +6,10 @@ void post_ratings(const step_view& v, agent_range range, block_tally& tally) {
   const double p = v.model.sc->review.rating_probability;
   if (p <= 0) return;
   const auto& st = v.state;
+  rng::gate_draws rating_gate(v.key, v.step, rng::stream::rating);
   for (std::uint32_t i = range.begin; i < range.end; ++i) {
     if (st.status[i] != customer_status::customer) continue;
-    rng::counter_stream draw(v.key, i, v.step, rng::stream::rating);
-    if (draw.uniform() >= p) continue;
+    if (rating_gate.uniform(i) >= p) continue;
     auto& t = tally.segments[v.people.segment[i]];
     ++t.ratings;
     t.rating_sum += st.satisfaction[i];

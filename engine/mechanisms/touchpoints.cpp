@@ -1,6 +1,7 @@
 #include "cesim/mechanisms/touchpoints.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "cesim/util/math.hpp"
 
@@ -26,30 +27,44 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   const std::size_t personas = v.model.personas;
   const double purchase_probability = sc.market.purchase_probability;
 
+  // The touchpoints open this step, each with its exposure gate (see rng::gate_draws).
+  struct open_touchpoint {
+    std::size_t index;
+    const touchpoint* tp;
+    rng::gate_draws exposure_gate;
+  };
+  std::vector<open_touchpoint> open;
+  open.reserve(sc.touchpoints.size());
+  for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
+    const auto& tp = sc.touchpoints[k];
+    if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
+    open.push_back(
+        {k, &tp, rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
+  }
+  if (open.empty()) return;
+  rng::gate_draws purchase_gate(v.key, v.step, rng::stream::purchase);
+
   for (std::uint32_t i = range.begin; i < range.end; ++i) {
     // Eligibility is judged on the status at the start of the step.
     const bool customer = st.status[i] == customer_status::customer;
-    bool purchase_occasion = false;
-    if (customer && v.model.has_purchase_touchpoints) {
-      rng::counter_stream draw(v.key, i, v.step, rng::stream::purchase);
-      purchase_occasion = draw.uniform() < purchase_probability;
-    }
+    const bool purchase_occasion = customer && v.model.has_purchase_touchpoints &&
+                                   purchase_gate.uniform(i) < purchase_probability;
     const std::size_t persona = v.people.persona[i];
     auto& seg_tally = tally.segments[v.people.segment[i]];
 
-    for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
-      const auto& tp = sc.touchpoints[k];
-      if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
+    for (auto& o : open) {
+      const std::size_t k = o.index;
+      const auto& tp = *o.tp;
       const bool eligible = tp.phase == purchase_phase::pre_purchase ? !customer
                             : tp.phase == purchase_phase::purchase   ? purchase_occasion
                                                                      : customer;
       if (!eligible) continue;
       const float exposure = v.model.exposure_probability[k * personas + persona];
-      if (exposure <= 0.0f) continue;
-      // Three draws per touchpoint, always from its own stream: changing one touchpoint never
-      // shifts another's random numbers (common random numbers across variants).
+      if (exposure <= 0.0f || o.exposure_gate.uniform(i) >= exposure) continue;
+      // The experience and the urge to talk come from the touchpoint's own stream, keyed by its
+      // name: changing one touchpoint never shifts another's random numbers (common random
+      // numbers across variants).
       rng::counter_stream draw(v.key, i, v.step, rng::stream::touchpoint, tp.stream_tag);
-      if (draw.uniform() >= exposure) continue;
       const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
       const double experience = clamp01(centre + tp.quality_sd * normal_quantile(draw.uniform()));
       const double talk_draw = draw.uniform();

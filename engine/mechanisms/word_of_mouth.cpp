@@ -153,10 +153,10 @@ void organic_talk(const step_view& v, agent_range range, block_tally& tally) {
   if (rate <= 0) return;
   const auto& talkativeness = v.people.trait_values(trait::talkativeness);
   const auto& st = v.state;
+  rng::gate_draws talk_gate(v.key, v.step, rng::stream::wom_organic);
   for (std::uint32_t i = range.begin; i < range.end; ++i) {
     if (st.status[i] != customer_status::customer) continue;
-    rng::counter_stream draw(v.key, i, v.step, rng::stream::wom_organic);
-    if (draw.uniform() >= rate * talkativeness[i]) continue;
+    if (talk_gate.uniform(i) >= rate * talkativeness[i]) continue;
     const int score = recommend_score(v.model, st.satisfaction[i], st.loyalty[i]);
     if (score >= 9)
       start_story(v, i, +1, origin::organic, 0.0);

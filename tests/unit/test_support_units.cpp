@@ -50,6 +50,54 @@ TEST_CASE("uniforms are strictly inside (0, 1) and uniform", "[rng]") {
   CHECK(below_tenth / double(n) == Approx(0.1).margin(5 * 0.3 / std::sqrt(double(n))));
 }
 
+TEST_CASE("gate draws give each agent its own uniform whatever the order of access", "[rng]") {
+  const rng::key k{7, 1};
+  // In order, as a block of agents reads them.
+  rng::gate_draws in_order(k, 3, rng::stream::touchpoint, 11);
+  std::vector<double> sequential;
+  for (std::uint32_t i = 0; i < 64; ++i) sequential.push_back(in_order.uniform(i));
+  // Backwards and one fresh gate per agent, as another partition or a lone agent would.
+  rng::gate_draws backwards(k, 3, rng::stream::touchpoint, 11);
+  for (std::uint32_t i = 64; i-- > 0;) CHECK(backwards.uniform(i) == sequential[i]);
+  for (std::uint32_t i = 0; i < 64; i += 5)
+    CHECK(rng::gate_draws(k, 3, rng::stream::touchpoint, 11).uniform(i) == sequential[i]);
+  // The eight lanes of a block, and neighbouring blocks, are different numbers.
+  CHECK(std::set<double>(sequential.begin(), sequential.end()).size() == sequential.size());
+  // Step, stream, tag, slot and key each give other numbers.
+  const double first = sequential[0];
+  CHECK(rng::gate_draws(k, 4, rng::stream::touchpoint, 11).uniform(0) != first);
+  CHECK(rng::gate_draws(k, 3, rng::stream::market, 11).uniform(0) != first);
+  CHECK(rng::gate_draws(k, 3, rng::stream::touchpoint, 12).uniform(0) != first);
+  CHECK(rng::gate_draws(k, 3, rng::stream::touchpoint, 11, 1).uniform(0) != first);
+  CHECK(rng::gate_draws(rng::key{7, 2}, 3, rng::stream::touchpoint, 11).uniform(0) != first);
+  // Not the numbers of the counter stream with the same words (group 0 = entity 0).
+  rng::counter_stream same_words(k, 0, 3, rng::stream::touchpoint, 11);
+  const auto raw = same_words.next_u64();
+  CHECK(static_cast<std::uint32_t>(raw) != static_cast<std::uint32_t>((first * 0x1p32) - 0.5));
+}
+
+TEST_CASE("gate uniforms are strictly inside (0, 1), uniform and independent", "[rng]") {
+  constexpr std::uint32_t n = 400000;
+  rng::gate_draws gate(rng::key{42, 0}, 5, rng::stream::market);
+  rng::gate_draws other(rng::key{42, 0}, 5, rng::stream::market, 0, 1);
+  double sum = 0, product = 0, low = 1, high = 0;
+  std::uint32_t below_tenth = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const double u = gate.uniform(i);
+    sum += u;
+    product += (u - 0.5) * (other.uniform(i) - 0.5);
+    below_tenth += u < 0.1;
+    low = std::min(low, u);
+    high = std::max(high, u);
+  }
+  CHECK(low > 0.0);
+  CHECK(high < 1.0);
+  CHECK(sum / n == Approx(0.5).margin(5 * 0.2887 / std::sqrt(double(n))));
+  CHECK(below_tenth / double(n) == Approx(0.1).margin(5 * 0.3 / std::sqrt(double(n))));
+  // Two slots of the same agents are uncorrelated: covariance sd is 1/12 / sqrt(n).
+  CHECK(product / n == Approx(0.0).margin(5 * (1.0 / 12) / std::sqrt(double(n))));
+}
+
 TEST_CASE("normal quantile and weekly conversion", "[math]") {
   CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
   CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));

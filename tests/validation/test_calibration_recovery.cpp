@@ -71,14 +71,16 @@ parameters:
   INFO("store quality " << quality.median << " [" << quality.low << ", " << quality.high
                         << "], talk scale " << talk.median << " [" << talk.low << ", " << talk.high
                         << "]");
-  CHECK(quality.median == Approx(0.72).margin(0.04));
+  // Tolerances from the spread over realisations: with truth seeds 97 to 101 the quality median
+  // fell within 0.70-0.77 and its 95% interval was 0.12-0.16 wide (2026-11-24).
+  CHECK(quality.median == Approx(0.72).margin(0.06));
   CHECK(talk.median == Approx(0.3).margin(0.1));
   CHECK(quality.low <= 0.72);
   CHECK(0.72 <= quality.high);
   CHECK(talk.low <= 0.3);
   CHECK(0.3 <= talk.high);
-  // The posterior is informative: far narrower than the prior ranges.
-  CHECK(quality.high - quality.low < 0.3 * 0.5);
+  // The posterior is informative: far narrower than the prior range.
+  CHECK(quality.high - quality.low < 0.35 * 0.5);
 }
 
 TEST_CASE("calibration recovers Bass p and q from a Bass adoption curve", "[calibration][heavy]") {

@@ -84,6 +84,47 @@ class counter_stream {
   unsigned used_ = 4;
 };
 
+/// Gate draws: the one uniform per (agent, step, decision) that most decisions start with ("is
+/// this customer exposed, invited, buying this week?"). Most gates say no, so a full Philox
+/// block per gate would be spent on a rejection. Instead one block serves eight consecutive
+/// agents (group i / 8, lane i % 8) with a 32-bit uniform each; the decision's own
+/// counter_stream is opened only when the gate passes. Each agent still has its own number per
+/// (step, stream, tag, slot), so results do not depend on threads or partition, named
+/// mechanisms keep common random numbers, and a higher probability exposes a superset.
+/// The top bit of the fourth counter word keeps gate blocks apart from counter_stream blocks.
+class gate_draws {
+ public:
+  static constexpr std::uint32_t lanes = 8;
+
+  gate_draws(key k, std::uint64_t step, stream s, std::uint32_t tag = 0,
+             std::uint32_t slot = 0) noexcept
+      : key_{{k.seed, k.replication}},
+        ctr_{{0, step, (static_cast<std::uint64_t>(s) << 32) | tag, gate_marker | slot}} {}
+
+  /// Uniform on (0, 1) for agent i: (k + 0.5) / 2^32 for a random 32-bit k.
+  double uniform(std::uint32_t agent) noexcept {
+    const std::uint64_t group = agent / lanes;
+    if (group != group_) {
+      ctr_.v[0] = group;
+      out_ = r123::Philox4x64{}(ctr_, key_);
+      group_ = group;
+    }
+    const unsigned lane = agent % lanes;
+    const std::uint64_t word = out_.v[lane / 2];
+    const auto bits = static_cast<std::uint32_t>(lane % 2 == 0 ? word : word >> 32);
+    return (static_cast<double>(bits) + 0.5) * 0x1p-32;
+  }
+
+ private:
+  static constexpr std::uint64_t gate_marker = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t no_group = std::numeric_limits<std::uint64_t>::max();
+
+  r123::Philox4x64::key_type key_;
+  r123::Philox4x64::ctr_type ctr_;
+  r123::Philox4x64::ctr_type out_{};
+  std::uint64_t group_ = no_group;
+};
+
 /// 32-bit FNV-1a, used to give named entities (touchpoints, campaigns, origins) a stream tag
 /// that does not change when other entities are added or removed.
 constexpr std::uint32_t name_tag(const char* text, std::size_t size) noexcept {
