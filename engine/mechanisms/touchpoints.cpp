@@ -27,21 +27,24 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   const std::size_t personas = v.model.personas;
   const double purchase_probability = sc.market.purchase_probability;
 
-  // The touchpoints open this step, each with its exposure gate (see rng::gate_draws).
+  // The touchpoints open this step, each with its exposure gate (see rng::gate_draws), split by
+  // audience so each agent loops only over those it can meet: prospects meet pre-purchase
+  // touchpoints, customers the purchase and post-purchase ones, in the scenario's order.
   struct open_touchpoint {
     std::size_t index;
     const touchpoint* tp;
+    bool needs_occasion;
     rng::gate_draws exposure_gate;
   };
-  std::vector<open_touchpoint> open;
-  open.reserve(sc.touchpoints.size());
+  std::vector<open_touchpoint> for_prospects, for_customers;
   for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
     const auto& tp = sc.touchpoints[k];
     if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
-    open.push_back(
-        {k, &tp, rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
+    auto& list = tp.phase == purchase_phase::pre_purchase ? for_prospects : for_customers;
+    list.push_back({k, &tp, tp.phase == purchase_phase::purchase,
+                    rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
   }
-  if (open.empty()) return;
+  if (for_prospects.empty() && for_customers.empty()) return;
   rng::gate_draws purchase_gate(v.key, v.step, rng::stream::purchase);
 
   for (std::uint32_t i = range.begin; i < range.end; ++i) {
@@ -52,13 +55,10 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
     const std::size_t persona = v.people.persona[i];
     auto& seg_tally = tally.segments[v.people.segment[i]];
 
-    for (auto& o : open) {
+    for (auto& o : customer ? for_customers : for_prospects) {
+      if (o.needs_occasion && !purchase_occasion) continue;
       const std::size_t k = o.index;
       const auto& tp = *o.tp;
-      const bool eligible = tp.phase == purchase_phase::pre_purchase ? !customer
-                            : tp.phase == purchase_phase::purchase   ? purchase_occasion
-                                                                     : customer;
-      if (!eligible) continue;
       const float exposure = v.model.exposure_probability[k * personas + persona];
       if (exposure <= 0.0f || o.exposure_gate.uniform(i) >= exposure) continue;
       // The experience and the urge to talk come from the touchpoint's own stream, keyed by its

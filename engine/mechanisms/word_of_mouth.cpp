@@ -25,12 +25,31 @@ struct hearing {
 
 namespace {
 
-/// Whether `hearer` hears `teller` this step over a tie of this strength: one draw per
-/// (hearer, step, teller), so the answer depends on neither the direction of delivery nor the
-/// order and partition of agents.
-bool hears(const step_view& v, const std::vector<float>& talkativeness, std::uint32_t hearer,
-           std::uint32_t teller, float tie) {
-  const double p = v.model.sc->word_of_mouth.talk_scale * talkativeness[teller] * tie;
+/// Probability that one contact hears a teller's story over a tie of this strength.
+double hearing_probability(const step_view& v, const std::vector<float>& talkativeness,
+                           std::uint32_t teller, float tie) {
+  return v.model.sc->word_of_mouth.talk_scale * talkativeness[teller] * tie;
+}
+
+/// The hearing draws of one teller's contacts in a step, one gate lane per position in the
+/// teller's sorted row: a push reads them along the row, a pulling hearer at its own position
+/// (found by binary search), so both directions give every contact the same number.
+rng::gate_draws hearing_draws(const step_view& v, std::uint32_t teller) {
+  return {v.key, v.step, rng::stream::wom_hear, teller};
+}
+
+/// Position of `hearer` in `teller`'s sorted row.
+std::uint32_t row_position(const social_network& net, std::uint32_t teller, std::uint32_t hearer) {
+  const auto* first = net.neighbors.data() + net.offsets[teller];
+  const auto* last = net.neighbors.data() + net.offsets[teller + 1];
+  return static_cast<std::uint32_t>(std::lower_bound(first, last, hearer) - first);
+}
+
+/// Whether `hearer` hears `teller` in a well-mixed population, where there are no rows: one draw
+/// per (hearer, step, teller).
+bool hears_in_passing(const step_view& v, const std::vector<float>& talkativeness,
+                      std::uint32_t hearer, std::uint32_t teller) {
+  const double p = hearing_probability(v, talkativeness, teller, 1.0f);
   if (p <= 0) return false;
   rng::counter_stream draw(v.key, hearer, v.step, rng::stream::wom_hear, teller);
   return draw.uniform() < p;
@@ -51,9 +70,12 @@ void push_hearings(const step_view& v, agent_range range, std::vector<std::uint6
           static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
       if (i < range.begin || i >= range.end) continue;
       // Ties are symmetric (same strength at both ends), so the teller's own row gives them.
-      for (std::uint64_t e = net.offsets[i]; e < net.offsets[i + 1]; ++e) {
+      auto draws = hearing_draws(v, i);
+      const std::uint64_t row = net.offsets[i];
+      for (std::uint64_t e = row; e < net.offsets[i + 1]; ++e) {
         const std::uint32_t j = net.neighbors[e];
-        if (j != i && hears(v, talkativeness, j, i, net.tie_strength(e)))
+        if (j != i && draws.uniform(static_cast<std::uint32_t>(e - row)) <
+                          hearing_probability(v, talkativeness, i, net.tie_strength(e)))
           out.push_back(std::uint64_t{j} << 32 | i);
       }
     }
@@ -125,12 +147,14 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
       for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
         const auto i = static_cast<std::uint32_t>(std::min<std::uint64_t>(
             net.agents - 1, static_cast<std::uint64_t>(meet.uniform() * net.agents)));
-        if (i != j && is_teller(v, i) && hears(v, talkativeness, j, i, 1.0f)) hear(i);
+        if (i != j && is_teller(v, i) && hears_in_passing(v, talkativeness, j, i)) hear(i);
       }
     } else {
       for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e) {
         const std::uint32_t i = net.neighbors[e];
-        if (i != j && is_teller(v, i) && hears(v, talkativeness, j, i, net.tie_strength(e)))
+        if (i != j && is_teller(v, i) &&
+            hearing_draws(v, i).uniform(row_position(net, i, j)) <
+                hearing_probability(v, talkativeness, i, net.tie_strength(e)))
           hear(i);
       }
     }
