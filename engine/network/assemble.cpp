@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <bit>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -41,27 +42,28 @@ constexpr std::size_t parts_per_worker = 4;
 
 class csr_builder {
  public:
-  csr_builder(std::uint32_t agents, const std::vector<edge>& edges) : agents_(agents) {
+  /// The ties are the concatenation of `pieces`, in order.
+  csr_builder(std::uint32_t agents, const std::vector<std::vector<edge>>& pieces)
+      : agents_(agents) {
     const int id_bits = agents > 1 ? std::bit_width(agents - 1) : 0;
     shift_ = std::clamp(id_bits - bucket_count_bits, 0, max_bucket_bits);
     radix_passes_ = (id_bits + max_digit_bits - 1) / max_digit_bits;
     digit_bits_ = radix_passes_ == 0 ? 0 : (id_bits + radix_passes_ - 1) / radix_passes_;
     buckets_ = agents == 0 ? 1 : (static_cast<std::size_t>(agents - 1) >> shift_) + 1;
-    const auto workers =
-        static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
-    parts_ = std::clamp<std::size_t>(edges.size() / 4096, 1, workers * parts_per_worker);
-    part_edges_ = (edges.size() + parts_ - 1) / parts_;
-    census(edges);
+    split_into_parts(pieces);
+    census();
   }
 
-  social_network build(std::vector<edge>& edges) {
+  social_network build(std::vector<std::vector<edge>>& pieces) {
     social_network net;
     net.agents = agents_;
     net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
     resize_on_huge_pages(net.neighbors, entries_);
     if (weighted_) resize_on_huge_pages(net.strength, entries_);
-    place_by_bucket(edges, net);
-    std::vector<edge>().swap(edges);  // no longer needed: free it before the rows take shape
+    place_by_bucket(net);
+    // No longer needed: free the ties before the rows take shape.
+    parts_.clear();
+    std::vector<std::vector<edge>>().swap(pieces);
 
     std::vector<std::uint32_t> kept(agents_);
     order_buckets(net, kept);
@@ -72,18 +74,32 @@ class csr_builder {
   }
 
  private:
+  /// Cuts the pieces into parts for the parallel passes: small pieces (a generator's block)
+  /// are parts of their own, large ones (a file) are cut so that every worker has several.
+  void split_into_parts(const std::vector<std::vector<edge>>& pieces) {
+    std::size_t total = 0;
+    for (const auto& piece : pieces) total += piece.size();
+    const auto workers =
+        static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+    const std::size_t part_size = std::max<std::size_t>(
+        4096, (total + workers * parts_per_worker - 1) / (workers * parts_per_worker));
+    for (const auto& piece : pieces)
+      for (std::size_t at = 0; at < piece.size(); at += part_size)
+        parts_.emplace_back(piece.data() + at, std::min(part_size, piece.size() - at));
+    if (parts_.empty()) parts_.emplace_back();
+  }
+
   /// Counts each part's ties per bucket, checks the ids, and finds whether any tie has a
   /// strength other than 1; then fixes where each part writes in each bucket's region.
-  void census(const std::vector<edge>& edges) {
-    cursor_.assign(parts_ * buckets_, 0);
-    std::vector<std::uint64_t> bad_id(parts_, no_bad_id);
-    std::vector<char> weighted(parts_, 0);
-    tbb::parallel_for(std::size_t{0}, parts_, [&](std::size_t part) {
+  void census() {
+    const std::size_t parts = parts_.size();
+    cursor_.assign(parts * buckets_, 0);
+    std::vector<std::uint64_t> bad_id(parts, no_bad_id);
+    std::vector<char> weighted(parts, 0);
+    tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t part) {
       std::uint64_t* sizes = cursor_.data() + part * buckets_;
       bool part_weighted = false;
-      for (std::size_t k = part_begin(part, edges.size()); k != part_begin(part + 1, edges.size());
-           ++k) {
-        const edge& e = edges[k];
+      for (const edge& e : parts_[part]) {
         if (e.a >= agents_ || e.b >= agents_) {
           bad_id[part] = std::max(e.a, e.b);
           break;
@@ -95,7 +111,7 @@ class csr_builder {
       }
       weighted[part] = part_weighted ? 1 : 0;
     });
-    for (std::size_t part = 0; part < parts_; ++part) {
+    for (std::size_t part = 0; part < parts; ++part) {
       if (bad_id[part] != no_bad_id)
         throw std::invalid_argument(
             fmt::format("assemble_network: an edge names agent {} but the network has {} agents",
@@ -107,7 +123,7 @@ class csr_builder {
     std::uint64_t running = 0;
     for (std::size_t b = 0; b < buckets_; ++b) {
       region_start_[b] = running;
-      for (std::size_t part = 0; part < parts_; ++part) {
+      for (std::size_t part = 0; part < parts; ++part) {
         std::uint64_t& at = cursor_[part * buckets_ + b];
         const std::uint64_t size = at;
         at = running;
@@ -120,10 +136,11 @@ class csr_builder {
 
   /// Pass 1: appends each tie, both directions, to its bucket's region, remembering the
   /// agent's slot inside the bucket.
-  void place_by_bucket(const std::vector<edge>& edges, social_network& net) {
+  void place_by_bucket(social_network& net) {
     slot_ = std::make_unique_for_overwrite<std::uint16_t[]>(entries_);
+    advise_huge_pages(slot_.get(), entries_ * sizeof(std::uint16_t));
     const std::uint32_t slot_mask = (std::uint32_t{1} << shift_) - 1;
-    tbb::parallel_for(std::size_t{0}, parts_, [&](std::size_t part) {
+    tbb::parallel_for(std::size_t{0}, parts_.size(), [&](std::size_t part) {
       std::uint64_t* cursor = cursor_.data() + part * buckets_;
       const auto put = [&](std::uint32_t from, std::uint32_t to, float strength) {
         const std::uint64_t at = cursor[bucket_of(from)]++;
@@ -131,9 +148,7 @@ class csr_builder {
         slot_[at] = static_cast<std::uint16_t>(from & slot_mask);
         if (weighted_) net.strength[at] = strength;
       };
-      for (std::size_t k = part_begin(part, edges.size()); k != part_begin(part + 1, edges.size());
-           ++k) {
-        const edge& e = edges[k];
+      for (const edge& e : parts_[part]) {
         if (e.a == e.b) continue;
         put(e.a, e.b, e.strength);
         put(e.b, e.a, e.strength);
@@ -316,38 +331,62 @@ class csr_builder {
     return static_cast<std::uint32_t>(out - begin);
   }
 
-  /// Moves the kept part of every row into arrays of exactly the final size, and drops the
-  /// strengths if every remaining tie has strength 1.
+  /// Moves the kept part of every row to its final place, in place: each block of rows first
+  /// packs its rows at the block's start (blocks in parallel, each inside its own region), then
+  /// the blocks slide left in order. Fresh arrays would need as much memory again, and a single
+  /// thread to clear their pages. Drops the strengths if every remaining tie has strength 1.
   void compact(social_network& net, const std::vector<std::uint32_t>& kept) const {
-    std::vector<std::uint64_t> offsets(net.offsets.size());
-    std::uint64_t running = 0;
-    for (std::uint32_t i = 0; i != agents_; ++i) {
-      offsets[i] = running;
-      running += kept[i];
+    std::uint64_t total = 0;
+    for (const std::uint32_t k : kept) total += k;
+    if (total != net.neighbors.size()) {
+      constexpr std::uint32_t rows_per_block = 4096;
+      const std::size_t blocks = (std::size_t{agents_} + rows_per_block - 1) / rows_per_block;
+      const auto first_row = [&](std::size_t b) {
+        return static_cast<std::uint32_t>(b * rows_per_block);
+      };
+      std::vector<std::uint64_t> packed(blocks);
+      tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
+        const std::uint32_t last = std::min(agents_, first_row(b) + rows_per_block);
+        const std::uint64_t start = net.offsets[first_row(b)];
+        std::uint64_t to = start;
+        for (std::uint32_t i = first_row(b); i != last; ++i) {
+          move_entries(net, net.offsets[i], to, kept[i]);
+          to += kept[i];
+        }
+        packed[b] = to - start;
+      });
+      std::uint64_t running = 0;
+      for (std::size_t b = 0; b < blocks; ++b) {
+        move_entries(net, net.offsets[first_row(b)], running, packed[b]);
+        running += packed[b];
+      }
+      running = 0;
+      for (std::uint32_t i = 0; i != agents_; ++i) {
+        net.offsets[i] = running;
+        running += kept[i];
+      }
+      net.offsets[agents_] = running;
+      net.neighbors.resize(running);
+      if (weighted_) net.strength.resize(running);
     }
-    offsets[agents_] = running;
-    if (running != net.neighbors.size()) {
-      std::vector<std::uint32_t> neighbors(running);
-      std::vector<float> strength(weighted_ ? running : 0);
-      tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, agents_, 4096),
-                        [&](const tbb::blocked_range<std::uint32_t>& rows) {
-                          for (std::uint32_t i = rows.begin(); i != rows.end(); ++i) {
-                            const auto from = static_cast<std::ptrdiff_t>(net.offsets[i]);
-                            const auto to = static_cast<std::ptrdiff_t>(offsets[i]);
-                            const auto size = static_cast<std::ptrdiff_t>(kept[i]);
-                            std::copy_n(net.neighbors.begin() + from, size, neighbors.begin() + to);
-                            if (weighted_)
-                              std::copy_n(net.strength.begin() + from, size, strength.begin() + to);
-                          }
-                        });
-      net.offsets.swap(offsets);
-      net.neighbors.swap(neighbors);
-      net.strength.swap(strength);
-    }
-    if (weighted_ && all_one(net.strength)) std::vector<float>().swap(net.strength);
+    if (weighted_ && all_one(net.strength)) decltype(net.strength)().swap(net.strength);
   }
 
-  static bool all_one(const std::vector<float>& strength) {
+  /// Moves `count` entries from `from` down to `to` (to <= from; the ranges may overlap).
+  void move_entries(social_network& net, std::uint64_t from, std::uint64_t to,
+                    std::uint64_t count) const {
+    if (from == to || count == 0) return;
+    const auto first = static_cast<std::ptrdiff_t>(from);
+    const auto last = static_cast<std::ptrdiff_t>(from + count);
+    const auto dest = static_cast<std::ptrdiff_t>(to);
+    std::copy(net.neighbors.begin() + first, net.neighbors.begin() + last,
+              net.neighbors.begin() + dest);
+    if (weighted_)
+      std::copy(net.strength.begin() + first, net.strength.begin() + last,
+                net.strength.begin() + dest);
+  }
+
+  static bool all_one(const uninitialized_vector<float>& strength) {
     return tbb::parallel_reduce(
         tbb::blocked_range<std::size_t>(0, strength.size()), true,
         [&](const tbb::blocked_range<std::size_t>& range, bool so_far) {
@@ -359,9 +398,6 @@ class csr_builder {
   }
 
   [[nodiscard]] std::size_t bucket_of(std::uint32_t agent) const { return agent >> shift_; }
-  [[nodiscard]] std::size_t part_begin(std::size_t part, std::size_t edges) const {
-    return std::min(edges, part * part_edges_);
-  }
 
   static constexpr std::uint64_t no_bad_id = ~std::uint64_t{0};
 
@@ -370,8 +406,7 @@ class csr_builder {
   int radix_passes_ = 0;
   int digit_bits_ = 0;
   std::size_t buckets_ = 1;
-  std::size_t parts_ = 1;
-  std::size_t part_edges_ = 0;
+  std::vector<std::span<const edge>> parts_;  ///< the ties, in order, cut for parallel passes
   bool weighted_ = false;  ///< some tie other than a self-loop has a strength other than 1
   std::uint64_t entries_ = 0;
   std::vector<std::uint64_t> cursor_;  ///< [part][bucket]: sizes, then write positions
@@ -381,13 +416,20 @@ class csr_builder {
 
 }  // namespace
 
+social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces) {
+  return csr_builder(agents, pieces).build(pieces);
+}
+
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges) {
-  return csr_builder(agents, edges).build(edges);
+  std::vector<std::vector<edge>> pieces;
+  pieces.push_back(std::move(edges));
+  edges = {};
+  return assemble_network(agents, pieces);
 }
 
 std::size_t social_network::bytes() const {
-  return offsets.capacity() * sizeof(std::uint64_t) + neighbors.capacity() * sizeof(std::uint32_t) +
-         strength.capacity() * sizeof(float);
+  return offsets.size() * sizeof(std::uint64_t) + neighbors.size() * sizeof(std::uint32_t) +
+         strength.size() * sizeof(float);
 }
 
 }  // namespace cesim

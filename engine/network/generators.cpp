@@ -98,26 +98,19 @@ float random_strength(const network_config& net, double u) {
   return static_cast<float>(u < net.strong_share ? net.strong_strength : net.weak_strength);
 }
 
-/// Runs fn(agent, out) over all agents in parallel blocks and concatenates the edges in block
-/// order, so the list (and the network) is the same for any thread count.
+/// Ties as the generators write them: one piece per block of agents, in block order.
+using edge_pieces = std::vector<std::vector<edge>>;
+
+/// Runs fn(agent, out) over all agents in parallel blocks, one piece per block: the edge list,
+/// in block order, is the same for any thread count (and is never concatenated).
 template <typename Fn>
-std::vector<edge> generate_in_blocks(std::uint32_t n, Fn&& fn) {
-  const std::size_t blocks = block_count(n);
-  std::vector<std::vector<edge>> parts(blocks);
+edge_pieces generate_in_blocks(std::uint32_t n, Fn&& fn) {
+  edge_pieces pieces(block_count(n));
   for_each_block(n, [&](std::size_t b, agent_range range) {
-    auto& out = parts[b];
+    auto& out = pieces[b];
     for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
   });
-  std::vector<std::size_t> start(blocks + 1, 0);
-  for (std::size_t b = 0; b < blocks; ++b) start[b + 1] = start[b] + parts[b].size();
-  std::vector<edge> edges;
-  resize_on_huge_pages(edges, start[blocks]);
-  tbb::parallel_for(std::size_t{0}, blocks, [&](std::size_t b) {
-    std::copy(parts[b].begin(), parts[b].end(),
-              edges.begin() + static_cast<std::ptrdiff_t>(start[b]));
-    std::vector<edge>().swap(parts[b]);
-  });
-  return edges;
+  return pieces;
 }
 
 /// A random order of agents, for generators whose structure depends on position (ring, arrival):
@@ -137,7 +130,7 @@ std::vector<std::uint32_t> random_order(const generator_context& g) {
 /// Chung-Lu: agent i opens Poisson(c/2 * w_i / mean w) ties to partners drawn in proportion to w,
 /// so expected degrees are c * w_i / mean w; with equal weights this is Erdos-Renyi with Poisson
 /// degrees of mean c.
-std::vector<edge> erdos_renyi(const generator_context& g) {
+edge_pieces erdos_renyi(const generator_context& g) {
   const auto& net = g.s.network;
   std::unique_ptr<alias_table> by_weight;
   if (!g.uniform_weights) by_weight = std::make_unique<alias_table>(g.weight);
@@ -154,7 +147,7 @@ std::vector<edge> erdos_renyi(const generator_context& g) {
 
 /// Stochastic block model over segments: each tie goes to segment t with the mixing share of the
 /// owner's segment, then to a uniformly chosen member of t.
-std::vector<edge> block_model(const generator_context& g) {
+edge_pieces block_model(const generator_context& g) {
   const auto& net = g.s.network;
   const std::size_t segs = g.s.segments.size();
   std::vector<double> cumulative(net.mixing.size());
@@ -188,8 +181,7 @@ std::vector<edge> block_model(const generator_context& g) {
 
 /// Watts-Strogatz: a ring lattice of k = 2 * round(c / 2) neighbours, each tie rewired to a
 /// random agent with the rewiring probability. Structural ties: lattice ties strong, rewired weak.
-std::vector<edge> watts_strogatz(const generator_context& g,
-                                 const std::vector<std::uint32_t>& ring) {
+edge_pieces watts_strogatz(const generator_context& g, const std::vector<std::uint32_t>& ring) {
   const auto& net = g.s.network;
   const std::uint64_t half = std::min<std::uint64_t>(
       static_cast<std::uint64_t>(std::max(1.0, std::round(net.mean_degree / 2))), (g.n - 1) / 2);
@@ -252,7 +244,7 @@ std::vector<edge> barabasi_albert(const generator_context& g,
 }
 
 /// Influencer hints for generators without weights: (w - 1) * c / 2 extra random ties.
-void add_hub_ties(const generator_context& g, std::vector<edge>& edges) {
+void add_hub_ties(const generator_context& g, edge_pieces& edges) {
   if (g.uniform_weights) return;
   const auto& net = g.s.network;
   auto extra = generate_in_blocks(g.n, [&](std::uint32_t i, std::vector<edge>& out) {
@@ -265,7 +257,7 @@ void add_hub_ties(const generator_context& g, std::vector<edge>& edges) {
       out.push_back(edge{i, j, random_strength(net, draw.uniform())});
     }
   });
-  edges.insert(edges.end(), extra.begin(), extra.end());
+  for (auto& piece : extra) edges.push_back(std::move(piece));
 }
 
 }  // namespace
@@ -296,7 +288,7 @@ social_network build_network(const scenario& s, const population& people, rng::k
     std::fill(g.weight.begin(), g.weight.end(), 1.0);
     g.uniform_weights = true;
   }
-  std::vector<edge> edges;
+  edge_pieces edges;
   if (g.n >= 2 && net.mean_degree > 0) {
     switch (net.kind) {
       case network_kind::erdos_renyi:
@@ -310,7 +302,7 @@ social_network build_network(const scenario& s, const population& people, rng::k
         add_hub_ties(g, edges);
         break;
       case network_kind::barabasi_albert:
-        edges = barabasi_albert(g, random_order(g));
+        edges.push_back(barabasi_albert(g, random_order(g)));
         add_hub_ties(g, edges);
         break;
       case network_kind::well_mixed:

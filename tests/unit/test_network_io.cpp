@@ -166,8 +166,8 @@ TEST_CASE("edge lists: directed duplicates merge into one tie, self-loops are dr
   const social_network net = assemble_network(3, edges);
   CHECK(net.edges() == 2);
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 1, 3, 4});
-  CHECK(net.neighbors == std::vector<std::uint32_t>{1, 0, 2, 1});
-  CHECK(net.strength == std::vector<float>{2.0f, 2.0f, 1.0f, 1.0f});
+  CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 0, 2, 1});
+  CHECK(net.strength == cesim::uninitialized_vector<float>{2.0f, 2.0f, 1.0f, 1.0f});
 }
 
 TEST_CASE("edge lists: malformed lines name the file, line and column", "[network][io]") {
@@ -305,7 +305,7 @@ TEST_CASE("assembly: compressed sparse rows of a small graph", "[network][assemb
   CHECK(net.agents == 5);
   CHECK_FALSE(net.well_mixed);
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 2, 4, 7, 8, 8});
-  CHECK(net.neighbors == std::vector<std::uint32_t>{1, 2, 0, 2, 0, 1, 3, 2});
+  CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 2, 0, 2, 0, 1, 3, 2});
   CHECK(net.strength.empty());
   CHECK(net.edges() == 4);
   CHECK(net.degree(2) == 3);
@@ -328,13 +328,13 @@ TEST_CASE("assembly: duplicates merge keeping the strongest tie, self-loops go",
   const social_network net = assemble_network(4, edges);
   CHECK(edges.empty());  // freed during assembly
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 2, 4, 5, 6});
-  CHECK(net.neighbors == std::vector<std::uint32_t>{1, 3, 0, 2, 1, 0});
-  CHECK(net.strength == std::vector<float>{0.75f, 3.0f, 0.75f, 1.0f, 1.0f, 3.0f});
+  CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 3, 0, 2, 1, 0});
+  CHECK(net.strength == cesim::uninitialized_vector<float>{0.75f, 3.0f, 0.75f, 1.0f, 1.0f, 3.0f});
 
   // A self-loop's strength does not make the network weighted; merged duplicates of 1 stay 1.
   const social_network uniform = assemble(3, {{0, 1}, {1, 0}, {2, 2, 0.5f}, {1, 2}, {1, 2}});
   CHECK(uniform.strength.empty());
-  CHECK(uniform.neighbors == std::vector<std::uint32_t>{1, 0, 2, 1});
+  CHECK(uniform.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 0, 2, 1});
   // A weaker duplicate of a strength-1 tie merges away: no strengths are needed.
   CHECK(assemble(2, {{0, 1, 0.5f}, {1, 0, 1.0f}}).strength.empty());
 }

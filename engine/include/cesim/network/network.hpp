@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cesim/error.hpp"
+#include "cesim/util/default_init.hpp"
 
 namespace cesim {
 
@@ -16,8 +17,9 @@ struct social_network {
   bool well_mixed = false;
   std::uint32_t contacts_per_step = 0;
   std::vector<std::uint64_t> offsets;  ///< agents + 1 entries (empty when well-mixed)
-  std::vector<std::uint32_t> neighbors;
-  std::vector<float> strength;  ///< empty: every tie has strength 1
+  /// Filled in parallel as the network is built, so not zeroed first.
+  uninitialized_vector<std::uint32_t> neighbors;
+  uninitialized_vector<float> strength;  ///< empty: every tie has strength 1
 
   [[nodiscard]] std::uint64_t degree(std::uint32_t i) const { return offsets[i + 1] - offsets[i]; }
   /// Undirected edges (each stored twice).
@@ -36,9 +38,12 @@ struct edge {
 };
 
 /// Builds the CSR form from an edge list (in parallel): both directions are stored, self-loops
-/// dropped, duplicates merged keeping the largest strength. `uniform_strength` drops the
-/// strength array when every tie is 1.
+/// dropped, duplicates merged keeping the largest strength; the strength array is dropped when
+/// every tie is 1. Frees `edges` once it is no longer needed.
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges);
+/// The same from an edge list in pieces (their concatenation, in order), as generators write it
+/// in parallel: the same network, without building the concatenated list. Frees the pieces.
+social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces);
 
 /// Options of an edge-list file (public network collections: CSV, TSV or whitespace separated,
 /// `#` or `%` comment lines, 0- or 1-based ids, directed or undirected, optional weight column).

@@ -12,9 +12,9 @@ namespace cesim {
 void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 
 /// Resizes an empty vector to `n` elements, asking for huge pages before they are first
-/// written (value-initialised, as resize does).
-template <typename T>
-void resize_on_huge_pages(std::vector<T>& v, std::size_t n) {
+/// written (initialised as its allocator's resize does).
+template <typename T, typename Allocator>
+void resize_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
   v.reserve(n);
   advise_huge_pages(v.data(), n * sizeof(T));
   v.resize(n);
