@@ -108,7 +108,7 @@ int command_validate(const std::vector<std::string>& files, const common_options
     const auto report = io::validate_file(f, lo);
     if (report.problems.empty()) {
       if (!o.quiet) fmt::print("ok: {}: {}\n", f, report.summary);
-      if (report.kind == "scenario") print_memory_estimate(io::load_scenario(f, lo), o.quiet);
+      if (report.loaded) print_memory_estimate(*report.loaded, o.quiet);
       continue;
     }
     status = invalid_input;

@@ -1447,6 +1447,7 @@ validation_report validate_file(const std::string& path, const load_options& opt
       }
     }
     if (!s.variants.empty()) report.summary += fmt::format(", {} variants", s.variants.size());
+    if (report.problems.empty()) report.loaded = s;
   } catch (const input_error& e) {
     report.problems = e.problems();
   }

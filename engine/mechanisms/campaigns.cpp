@@ -18,9 +18,6 @@ void set_bit(std::vector<std::uint64_t>& bits, std::uint32_t i) {
   bits[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
-// Per-campaign stream tags within stream::campaign, so each decision has its own numbers.
-constexpr std::uint32_t draw_slots = 8;
-
 }  // namespace
 
 bool campaign_runtime::active(std::uint32_t step) const {

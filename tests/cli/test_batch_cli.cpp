@@ -30,9 +30,9 @@ namespace {
 constexpr std::size_t sweep_points = 9;  // a grid of 3 levels x 2 parameters
 constexpr std::size_t replications = 2;
 
-// About 0.3 s a point on one thread: a signal sent after the second point lands with seven
-// points (two seconds) to go.
-constexpr int slow_population = 5000;
+// About 0.2 s a point on one thread: a signal sent after the second point lands with seven
+// points (over a second) to go.
+constexpr int slow_population = 10000;
 constexpr int slow_horizon = 60;
 constexpr int fast_population = 2000;
 constexpr int fast_horizon = 6;
@@ -297,9 +297,9 @@ TEST_CASE("sweep stopped by SIGTERM keeps its points and prints the command that
 
 TEST_CASE("a second signal ends a stopping sweep at once", "[cli][sweep][batch]") {
   test::temp_dir dir;
-  // Over a second a point: the first signal must still be waiting for the point in hand when
-  // the second arrives.
-  const auto sweep = write_sweep(dir, 4 * slow_population, slow_horizon);
+  // Over a second a point (80,000 customers, 60 steps, 2 replications): the first signal must
+  // still be waiting for the point in hand when the second arrives.
+  const auto sweep = write_sweep(dir, 8 * slow_population, slow_horizon);
   const auto out = dir / "out";
   child_process child({"sweep", sweep.string(), "--threads", "1", "--out", out.string()});
   const auto before = child.wait_for_points(out, 1);

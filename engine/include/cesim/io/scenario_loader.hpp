@@ -1,5 +1,6 @@
 #pragma once
 /// Loading and validating scenario and persona files.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct validation_report {
   std::string kind;     ///< "scenario", "persona" or "unknown"
   std::string summary;  ///< one line when valid
   std::vector<diagnostic> problems;
+  std::optional<scenario> loaded;  ///< the scenario, when the file is a valid one
 };
 validation_report validate_file(const std::string& path, const load_options& options = {});
 
