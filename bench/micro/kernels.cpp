@@ -5,6 +5,7 @@
 //   wom_push         push_hearings + sort + deliver_word_of_mouth (the direction used while
 //                    tellers are few)
 //   wom_pull         deliver_word_of_mouth pulling from every contact
+//                    (both: population / percent of customers telling a story)
 //   metrics          collect_metrics per block + the block-order combine of the partials
 //
 // The argument is the population. items_per_second is agents per second per core.
@@ -39,8 +40,9 @@ using namespace cesim;
 
 /// The inbox of a typical week of bench/standard.yaml (its timeseries.csv and wom.csv at 100,000
 /// customers): 4-5 % of customers tell a story, 45 % of stories are positive, and few are
-/// retellings.
-constexpr double teller_share = 0.04;
+/// retellings. Word of mouth is also measured with more tellers (a viral week), where the engine
+/// switches from pushing to pulling.
+constexpr int typical_teller_percent = 4;
 constexpr double positive_share = 0.45;
 constexpr double retold_share = 0.1;
 
@@ -66,11 +68,14 @@ struct fixture {
   double public_rating = 0.5;
   std::uint64_t teller_count = 0;
 
-  explicit fixture(scenario s)
+  double teller_share;
+
+  fixture(scenario s, double share_of_tellers)
       : sc(std::move(s)),
         model(sc),
         campaigns(sc, model, static_cast<std::uint32_t>(sc.population)),
-        key{sc.seed, 0} {
+        key{sc.seed, 0},
+        teller_share(share_of_tellers) {
     auto synthesized = synthesize_population(sc, key);
     people = std::move(synthesized.people);
     initial = std::move(synthesized.initial);
@@ -123,7 +128,8 @@ struct fixture {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     std::uniform_int_distribution<std::size_t> from(0, model.origin_names.size() - 1);
     for (std::uint32_t i = 0; i < people.size; ++i) {
-      if (unit(gen) >= teller_share * talkativeness[i] / mean_talkativeness) continue;
+      if (unit(gen) >= std::min(1.0, teller_share * talkativeness[i] / mean_talkativeness))
+        continue;
       const bool retold = unit(gen) < retold_share;
       const std::int8_t valence = unit(gen) < positive_share ? std::int8_t{1} : std::int8_t{-1};
       const float strength = retold ? 0.5f : 1.0f;
@@ -149,13 +155,14 @@ struct fixture {
   }
 };
 
-fixture& population_of(std::int64_t size) {
-  static std::map<std::int64_t, std::unique_ptr<fixture>> built;
-  auto& f = built[size];
+fixture& population_of(std::int64_t size, std::int64_t teller_percent = typical_teller_percent) {
+  static std::map<std::pair<std::int64_t, std::int64_t>, std::unique_ptr<fixture>> built;
+  auto& f = built[{size, teller_percent}];
   if (!f) {
     io::load_options options;
     options.overrides.push_back({"population", std::to_string(size), "bench"});
-    f = std::make_unique<fixture>(io::load_scenario(CESIM_BENCH_SCENARIO, options));
+    f = std::make_unique<fixture>(io::load_scenario(CESIM_BENCH_SCENARIO, options),
+                                  static_cast<double>(teller_percent) / 100.0);
   }
   f->restart();
   return *f;
@@ -197,7 +204,7 @@ void touchpoints(benchmark::State& bs) {
 /// otherwise every story would soon be old news to its hearers, and the kernel would skip the
 /// forwarding draws a real step makes.
 void word_of_mouth(benchmark::State& bs, bool push) {
-  auto& f = population_of(bs.range(0));
+  auto& f = population_of(bs.range(0), bs.range(1));
   const auto serial = one_thread();
   const std::size_t blocks = block_count(f.people.size);
   std::vector<std::vector<std::uint64_t>> block_hearings(blocks);
@@ -282,9 +289,19 @@ void sizes(benchmark::internal::Benchmark* b) {
   b->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 }
 
+/// Population and percent of customers telling a story: the typical week at both sizes, and
+/// viral weeks around the share at which the engine turns from pushing to pulling.
+void sizes_and_tellers(benchmark::internal::Benchmark* b) {
+  b->Args({100000, typical_teller_percent})
+      ->Args({1000000, typical_teller_percent})
+      ->Args({1000000, 25})
+      ->Args({1000000, 50})
+      ->Unit(benchmark::kMillisecond);
+}
+
 BENCHMARK(touchpoints)->Apply(sizes);
-BENCHMARK(wom_push)->Apply(sizes);
-BENCHMARK(wom_pull)->Apply(sizes);
+BENCHMARK(wom_push)->Apply(sizes_and_tellers);
+BENCHMARK(wom_pull)->Apply(sizes_and_tellers);
 BENCHMARK(metrics)->Apply(sizes);
 
 }  // namespace

@@ -11,7 +11,8 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
 
 /// Pushed delivery, first half: for the tellers of `range` (agents with a story in the inbox),
 /// the contacts that hear them this step, as (hearer << 32 | teller). The hearing draw is the
-/// one pull delivery makes, keyed by (hearer, step, teller), so both directions agree.
+/// one pull delivery makes: the gate lane of the hearer's position in the teller's sorted row,
+/// keyed by (teller, step), so both directions agree.
 void push_hearings(const step_view& v, agent_range range, std::vector<std::uint64_t>& out);
 
 /// Pushed delivery in full: every block's hearings (in parallel, `parts` is scratch with one

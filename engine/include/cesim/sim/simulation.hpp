@@ -24,8 +24,8 @@ struct run_options {
   /// Called after each step with the step just completed (from the thread that runs the step).
   std::function<void(std::uint32_t)> on_step;
   /// How word of mouth finds who hears whom on a stored network. Both give identical results;
-  /// automatic pushes from the tellers when they are few and pulls from every contact when they
-  /// are many (direction-optimising, as in GAP and Ligra). Fixed directions are for tests.
+  /// automatic pushes from the tellers, which measured faster at every share of tellers. Fixed
+  /// directions are for tests.
   enum class delivery : std::uint8_t { automatic, pull, push } wom_delivery = delivery::automatic;
 };
 
