@@ -378,9 +378,10 @@ TEST_CASE("a full disk leaves no results folder and no temporaries behind", "[cl
 }
 
 TEST_CASE("a sweep stopped by a full disk resumes to the tables of an uninterrupted run", "[cli]") {
-  // Wide rows and three replications: results.csv outgrows sweep.json (the largest file written
-  // before the runs) and summary.csv outgrows results.csv, so one limit stops the journal and
-  // another only the final tables. Folder names of one length give sweep.json (which records
+  // Wide rows, nine points and three replications: results.csv outgrows sweep.json (the largest
+  // file written before the runs) and summary.csv outgrows results.csv, each by over 1.5 kB
+  // (sizes depend on the simulated values' digits), so one limit stops the journal and another
+  // only the final tables. Folder names of one length give sweep.json (which records
   // the command line) one size.
   workspace w;
   test::write_file(w.dir / "wide.yaml", R"(sweep: 1
@@ -391,7 +392,8 @@ metrics: [loyalty, nps, wom_reach, retention, customers, revenue, customer_equit
           value, satisfaction, trust, aware_share, acquisitions, churned]
 design: {type: grid}
 parameters:
-  - {path: touchpoints.store.quality.mean, name: store, values: [0.4, 0.5, 0.6, 0.7, 0.8, 0.9]}
+  - {path: touchpoints.store.quality.mean, name: store,
+     values: [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9]}
 )");
   const auto args = with({"sweep", w.in("wide.yaml")}, tiny);
   const auto reference = w.dir / "sweep0";
@@ -415,7 +417,7 @@ parameters:
     CHECK_THAT(r.err, Catch::Contains("is kept in " + journal_full.string() +
                                       "; once it can be written again, continue with:"));
     CHECK_THAT(r.err, Catch::Contains("--out " + journal_full.string() + " --resume"));
-    CHECK(lines_in(journal_full / "points.done") < 6);
+    CHECK(lines_in(journal_full / "points.done") < 9);
     CHECK_FALSE(fs::exists(journal_full / "summary.csv"));
     CHECK_FALSE(fs::exists(journal_full / "manifest.json"));
     CHECK(temporaries_in(journal_full).empty());
@@ -430,7 +432,7 @@ parameters:
                Catch::Contains("error: cannot write " + (tables_full / "summary.csv").string() +
                                ": " + file_too_large));
     CHECK_THAT(r.err,
-               Catch::Contains("every finished point (6 of 6) is kept in " + tables_full.string()));
+               Catch::Contains("every finished point (9 of 9) is kept in " + tables_full.string()));
     CHECK(test::read_file(tables_full / "results.csv") ==
           test::read_file(reference / "results.csv"));
     CHECK_FALSE(fs::exists(tables_full / "summary.csv"));
