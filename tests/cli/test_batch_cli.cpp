@@ -80,98 +80,34 @@ parameters:
   return dir / "sweep.yaml";
 }
 
-/// The cesim binary in the background, its output captured in files. Slurm's array variables
-/// are taken out of its environment (tests run inside a job array must not shard every sweep)
-/// and `env` ("NAME=value") added.
-class child_process {
- public:
-  explicit child_process(const std::vector<std::string>& args,
-                         const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv_storage{CESIM_BINARY};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e)
-      if (std::strncmp(*e, "SLURM_ARRAY_TASK_", 17) != 0) env_storage.emplace_back(*e);
-    env_storage.insert(env_storage.end(), env.begin(), env.end());
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
+/// Waits until `dir`/points.done lists at least `count` points and returns how many it lists;
+/// fails if the process ends first or nothing happens for a minute.
+std::size_t wait_for_points(test::cesim_child& child, const fs::path& dir, std::size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    const std::size_t done = newlines(test::read_file(dir / "points.done"));
+    if (done >= count) return done;
+    if (!child.running())
+      FAIL("cesim ended after " << done << " points, before the test could signal it; stderr:\n"
+                                << child.err());
+    if (std::chrono::steady_clock::now() > deadline)
+      FAIL("no " << count << " points done within 60 s; stderr:\n" << child.err());
+    std::this_thread::sleep_for(5ms);
+  }
+}
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, (capture_ / "stdout").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, (capture_ / "stderr").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0) FAIL("cannot start cesim: " << std::strerror(spawned));
-  }
-  ~child_process() {
-    // A failed check must not leave a sweep running behind the test.
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-    }
-  }
-  child_process(const child_process&) = delete;
-  child_process& operator=(const child_process&) = delete;
+/// cesim in the background with `env` ("NAME=value") added to its environment.
+test::child_options with_env(const std::vector<std::string>& env) {
+  test::child_options options;
+  options.env = env;
+  return options;
+}
 
-  bool running() {
-    if (!ended_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) ended_ = true;
-    return !ended_;
-  }
-  void signal(int number) { REQUIRE(::kill(pid_, number) == 0); }
-  /// The wait status; a process that hangs is killed and fails the test instead of blocking it.
-  int wait(std::chrono::seconds limit = 120s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (running()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        FAIL("cesim did not end within " << limit.count() << " s; stderr:\n" << err());
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return status_;
-  }
-  /// Waits until `dir`/points.done lists at least `count` points and returns how many it lists;
-  /// fails if the process ends first or nothing happens for a minute.
-  std::size_t wait_for_points(const fs::path& dir, std::size_t count) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (;;) {
-      const std::size_t done = newlines(test::read_file(dir / "points.done"));
-      if (done >= count) return done;
-      if (!running())
-        FAIL("cesim ended after " << done << " points, before the test could signal it; stderr:\n"
-                                  << err());
-      if (std::chrono::steady_clock::now() > deadline)
-        FAIL("no " << count << " points done within 60 s; stderr:\n" << err());
-      std::this_thread::sleep_for(5ms);
-    }
-  }
-  [[nodiscard]] std::string out() const { return test::read_file(capture_ / "stdout"); }
-  [[nodiscard]] std::string err() const { return test::read_file(capture_ / "stderr"); }
-
- private:
-  test::temp_dir capture_;
-  pid_t pid_ = 0;
-  int status_ = 0;
-  bool ended_ = false;
-};
-
-/// Runs cesim to the end (see child_process for the environment).
+/// Runs cesim to the end (see test::cesim_child for the environment).
 test::process_result run(const std::vector<std::string>& args,
                          const std::vector<std::string>& env = {}) {
-  child_process child(args, env);
-  const int status = child.wait();
-  test::process_result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = child.out();
-  r.err = child.err();
-  return r;
+  test::cesim_child child(args, with_env(env));
+  return child.result();
 }
 
 /// The uninterrupted run every other result is held against.
@@ -213,8 +149,8 @@ TEST_CASE("sweep killed mid-way resumes to the tables of an uninterrupted run",
   run_reference(sweep, reference);
 
   const auto killed = dir / "killed";
-  child_process child({"sweep", sweep.string(), "--threads", "1", "--out", killed.string()});
-  child.wait_for_points(killed, 2);
+  test::cesim_child child({"sweep", sweep.string(), "--threads", "1", "--out", killed.string()});
+  wait_for_points(child, killed, 2);
   child.signal(SIGKILL);
   const int status = child.wait();
   REQUIRE(WIFSIGNALED(status));
@@ -257,8 +193,8 @@ TEST_CASE("sweep stopped by SIGTERM keeps its points and prints the command that
   run_reference(sweep, reference);
 
   const auto stopped = dir / "stopped";
-  child_process child({"sweep", sweep.string(), "--threads", "1", "--out", stopped.string()});
-  const auto before = child.wait_for_points(stopped, 2);
+  test::cesim_child child({"sweep", sweep.string(), "--threads", "1", "--out", stopped.string()});
+  const auto before = wait_for_points(child, stopped, 2);
   // Into the next point (a third of a second), so that there is a point in hand to finish.
   std::this_thread::sleep_for(100ms);
   child.signal(SIGTERM);
@@ -301,8 +237,8 @@ TEST_CASE("a second signal ends a stopping sweep at once", "[cli][sweep][batch]"
   // still be waiting for the point in hand when the second arrives.
   const auto sweep = write_sweep(dir, 8 * slow_population, slow_horizon);
   const auto out = dir / "out";
-  child_process child({"sweep", sweep.string(), "--threads", "1", "--out", out.string()});
-  const auto before = child.wait_for_points(out, 1);
+  test::cesim_child child({"sweep", sweep.string(), "--threads", "1", "--out", out.string()});
+  const auto before = wait_for_points(child, out, 1);
   // Into the next point: a signal between points stops at once, with no point in hand.
   std::this_thread::sleep_for(300ms);
   const auto started = std::chrono::steady_clock::now();
@@ -592,8 +528,8 @@ TEST_CASE("a requeued array task reruns one command line to the tables of its sh
   const auto out = dir / "task1";
   const std::vector<std::string> line{"sweep", sweep.string(), "--threads", "1",
                                       "--out", out.string(),   "--resume"};
-  child_process child(line, array);
-  child.wait_for_points(out, 1);
+  test::cesim_child child(line, with_env(array));
+  wait_for_points(child, out, 1);
   child.signal(SIGTERM);
   const int status = child.wait();
   const std::string err = child.err();
@@ -634,7 +570,7 @@ TEST_CASE("calibration killed mid-way resumes to the posterior of an uninterrupt
 
   const auto killed = dir / "killed";
   {
-    child_process child(args_for(killed));
+    test::cesim_child child(args_for(killed));
     // Kill once a part of the evaluations is recorded.
     const auto deadline = std::chrono::steady_clock::now() + 60s;
     while (newlines(test::read_file(killed / "evaluations.csv")) < 20) {

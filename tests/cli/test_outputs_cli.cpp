@@ -38,131 +38,24 @@ namespace {
 
 const std::string file_too_large = std::strerror(EFBIG);
 
-/// Reads a pipe to its end on a thread of its own, so a child never blocks on a full pipe.
-class pipe_reader {
- public:
-  explicit pipe_reader(int fd)
-      : thread_([this, fd] {
-          std::array<char, 4096> buffer{};
-          for (;;) {
-            const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            text_.append(buffer.data(), static_cast<std::size_t>(n));
-          }
-          ::close(fd);
-        }) {}
-  ~pipe_reader() {
-    if (thread_.joinable()) thread_.join();
+/// Waits until `path` exists; fails if cesim ends first.
+void wait_for(test::cesim_child& child, const fs::path& path) {
+  while (!fs::exists(path)) {
+    if (!child.running())
+      FAIL("cesim ended before " << path << " appeared; stderr:\n" << child.err());
+    std::this_thread::sleep_for(2ms);
   }
-  pipe_reader(const pipe_reader&) = delete;
-  pipe_reader& operator=(const pipe_reader&) = delete;
-  /// Everything written, once the writer has closed the pipe.
-  std::string text() {
-    if (thread_.joinable()) thread_.join();
-    return text_;
-  }
+}
 
- private:
-  std::string text_;
-  std::thread thread_;
-};
-
-/// cesim in a child process. `max_file_bytes` lowers RLIMIT_FSIZE (with SIGXFSZ ignored) to
-/// simulate a full disk; stdout and stderr go to pipes, which the limit does not cut short.
-/// Slurm's array variables are left out of the environment: tests run inside a job array must
-/// not shard every sweep.
-class cesim_process {
- public:
-  explicit cesim_process(const std::vector<std::string>& args,
-                         std::optional<rlim_t> max_file_bytes = std::nullopt,
-                         const fs::path& working_dir = {}) {
-    // Everything the child needs is prepared here: after fork it only makes system calls.
-    std::vector<std::string> argv_storage{CESIM_BINARY};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e)
-      if (std::strncmp(*e, "SLURM_ARRAY_TASK_", 17) != 0) env_storage.emplace_back(*e);
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::string directory = working_dir.string();
-    std::array<int, 2> out{};
-    std::array<int, 2> err{};
-    REQUIRE(::pipe2(out.data(), O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err.data(), O_CLOEXEC) == 0);
-
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      if (::dup2(out[1], STDOUT_FILENO) < 0 || ::dup2(err[1], STDERR_FILENO) < 0) ::_exit(127);
-      if (!directory.empty() && ::chdir(directory.c_str()) != 0) ::_exit(127);
-      if (max_file_bytes) {
-        struct sigaction ignore {};
-        ignore.sa_handler = SIG_IGN;  // an ignored signal stays ignored across exec
-        const struct rlimit limit { *max_file_bytes, *max_file_bytes };
-        if (::sigaction(SIGXFSZ, &ignore, nullptr) != 0 || ::setrlimit(RLIMIT_FSIZE, &limit) != 0)
-          ::_exit(127);
-      }
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    out_.emplace(out[0]);
-    err_.emplace(err[0]);
-  }
-  ~cesim_process() {
-    // A failed check must not leave cesim running (or stopped) behind the test.
-    if (running()) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-    }
-  }
-  cesim_process(const cesim_process&) = delete;
-  cesim_process& operator=(const cesim_process&) = delete;
-
-  [[nodiscard]] pid_t pid() const { return pid_; }
-  bool running() {
-    if (!ended_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) ended_ = true;
-    return !ended_;
-  }
-  void signal(int number) const { REQUIRE(::kill(pid_, number) == 0); }
-  /// Waits until `path` exists; fails if cesim ends first.
-  void wait_for(const fs::path& path) {
-    while (!fs::exists(path)) {
-      if (!running()) FAIL("cesim ended before " << path << " appeared; stderr:\n" << err_->text());
-      std::this_thread::sleep_for(2ms);
-    }
-  }
-  test::process_result wait() {
-    if (!ended_) {
-      ::waitpid(pid_, &status_, 0);
-      ended_ = true;
-    }
-    test::process_result r;
-    r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
-    r.out = out_->text();
-    r.err = err_->text();
-    return r;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool ended_ = false;
-  std::optional<pipe_reader> out_;
-  std::optional<pipe_reader> err_;
-};
-
+/// Runs cesim to the end; `max_file_bytes` simulates a full disk (see test::child_options).
 test::process_result run(const std::vector<std::string>& args,
                          std::optional<rlim_t> max_file_bytes = std::nullopt,
                          const fs::path& working_dir = {}) {
-  cesim_process child(args, max_file_bytes, working_dir);
-  return child.wait();
+  test::child_options options;
+  options.max_file_bytes = max_file_bytes;
+  options.working_dir = working_dir;
+  test::cesim_child child(args, options);
+  return child.result();
 }
 
 std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
@@ -529,8 +422,8 @@ TEST_CASE("a folder another process is filling is neither resumed nor replaced",
                                              "--threads",    "1",
                                              "-q",           "--out",
                                              out.string()};
-  cesim_process first(slow);
-  first.wait_for(out / "points.done");  // written once the folder is locked
+  test::cesim_child first(slow);
+  wait_for(first, out / "points.done");  // written once the folder is locked
   first.signal(SIGSTOP);
   const auto sweep_json = test::read_file(out / "sweep.json");
   for (const auto& extra : std::vector<std::string>{"--resume", "--force"}) {
@@ -544,7 +437,7 @@ TEST_CASE("a folder another process is filling is neither resumed nor replaced",
   CHECK_THAT(r.err, Catch::Contains("is being written by another cesim process"));
   CHECK(test::read_file(out / "sweep.json") == sweep_json);
   first.signal(SIGCONT);
-  const auto finished = first.wait();
+  const auto finished = first.result();
   INFO(finished.err);
   CHECK(finished.exit_code == 0);
   CHECK(lines_in(out / "points.done") == 2);
@@ -555,17 +448,18 @@ TEST_CASE("a folder another process is filling is neither resumed nor replaced",
 TEST_CASE("a folder that appears under the same name while run works is kept", "[cli]") {
   workspace w;
   const auto out = w.dir / "out";
-  cesim_process running({"run", w.in("s.yaml"), "--population", "50000", "--horizon", "30", "-r",
-                         "4", "--threads", "1", "--no-report", "-q", "--out", out.string()});
+  test::cesim_child running({"run", w.in("s.yaml"), "--population", "50000", "--horizon", "30",
+                             "-r", "4", "--threads", "1", "--no-report", "-q", "--out",
+                             out.string()});
   const auto temporary =
       w.dir / (".out.partial-" + host_label() + "-" + std::to_string(running.pid()));
-  running.wait_for(temporary);
+  wait_for(running, temporary);
   running.signal(SIGSTOP);
   // Frozen before its runs are done, so it has not moved its folder into place yet.
   REQUIRE(fs::exists(temporary));
   test::write_file(out / "theirs.txt", "another process");
   running.signal(SIGCONT);
-  const auto r = running.wait();
+  const auto r = running.result();
   INFO(r.err);
   CHECK(r.exit_code == 4);
   CHECK_THAT(r.err,

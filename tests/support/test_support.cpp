@@ -1,17 +1,22 @@
 #include "test_support.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -65,38 +70,163 @@ scenario load_text(const temp_dir& dir, const std::string& yaml, const io::load_
 }
 
 process_result run_cesim(const std::vector<std::string>& args, const fs::path& working_dir) {
-  temp_dir capture;
-  const auto out_path = capture / "stdout";
-  const auto err_path = capture / "stderr";
+  child_options options;
+  options.working_dir = working_dir;
+  cesim_child child(args, options);
+  child.wait(std::chrono::seconds(0));
+  return child.result();
+}
+
+/// Reads one pipe to its end on a thread of its own; what arrived so far can be read at any time.
+class cesim_child::drain {
+ public:
+  explicit drain(int fd)
+      : thread_([this, fd] {
+          std::array<char, 4096> buffer{};
+          for (;;) {
+            const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            const std::lock_guard lock(mutex_);
+            text_.append(buffer.data(), static_cast<std::size_t>(n));
+          }
+          ::close(fd);
+        }) {}
+  ~drain() {
+    if (thread_.joinable()) thread_.join();
+  }
+  drain(const drain&) = delete;
+  drain& operator=(const drain&) = delete;
+  [[nodiscard]] std::string so_far() const {
+    const std::lock_guard lock(mutex_);
+    return text_;
+  }
+  /// Everything, once the writer has closed the pipe.
+  std::string all() {
+    if (thread_.joinable()) thread_.join();
+    return so_far();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string text_;
+  std::thread thread_;
+};
+
+cesim_child::cesim_child(const std::vector<std::string>& args, const child_options& options) {
+  // Everything the child needs is prepared here: after fork it only makes system calls.
   std::vector<std::string> argv_storage{CESIM_BINARY};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> env_storage;
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, "SLURM_ARRAY_TASK_", 17) != 0) env_storage.emplace_back(*e);
+  env_storage.insert(env_storage.end(), options.env.begin(), options.env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string directory = options.working_dir.string();
+  std::array<int, 2> out{};
+  std::array<int, 2> err{};
+  REQUIRE(::pipe2(out.data(), O_CLOEXEC) == 0);
+  REQUIRE(::pipe2(err.data(), O_CLOEXEC) == 0);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  const fs::path previous = fs::current_path();
-  if (!working_dir.empty()) fs::current_path(working_dir);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  if (!working_dir.empty()) fs::current_path(previous);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0)
-    throw std::runtime_error(std::string("cannot start cesim: ") + std::strerror(spawned));
-  int status = 0;
-  struct rusage usage {};
-  ::wait4(pid, &status, 0, &usage);
+  if (options.max_file_bytes) {
+    // A file-size limit has to be set in the child before exec, which posix_spawn cannot do.
+    const rlim_t max_bytes = *options.max_file_bytes;
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      if (::dup2(out[1], STDOUT_FILENO) < 0 || ::dup2(err[1], STDERR_FILENO) < 0) ::_exit(127);
+      if (!directory.empty() && ::chdir(directory.c_str()) != 0) ::_exit(127);
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;  // an ignored signal stays ignored across exec
+      const struct rlimit limit { max_bytes, max_bytes };
+      if (::sigaction(SIGXFSZ, &ignore, nullptr) != 0 || ::setrlimit(RLIMIT_FSIZE, &limit) != 0)
+        ::_exit(127);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+  } else {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+    if (!directory.empty()) posix_spawn_file_actions_addchdir_np(&actions, directory.c_str());
+    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (spawned != 0) {
+      for (const int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
+      FAIL("cannot start cesim: " << std::strerror(spawned));
+    }
+  }
+  ::close(out[1]);
+  ::close(err[1]);
+  out_ = std::make_unique<drain>(out[0]);
+  err_ = std::make_unique<drain>(err[0]);
+}
+
+cesim_child::~cesim_child() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+}
+
+bool cesim_child::running() {
+  if (!ended_) {
+    struct rusage usage {};
+    if (::wait4(pid_, &status_, WNOHANG, &usage) == pid_) {
+      ended_ = true;
+      peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+    }
+  }
+  return !ended_;
+}
+
+void cesim_child::signal(int number) const {
+  REQUIRE(::kill(pid_, number) == 0);
+}
+
+int cesim_child::wait(std::chrono::seconds limit) {
+  if (limit.count() == 0) {
+    // No limit: block until the end.
+    if (!ended_) {
+      struct rusage usage {};
+      ::wait4(pid_, &status_, 0, &usage);
+      ended_ = true;
+      peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
+    }
+    return status_;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      FAIL("cesim did not end within " << limit.count() << " s; stderr:\n" << err());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return status_;
+}
+
+process_result cesim_child::result() {
+  wait(std::chrono::seconds(0));
   process_result r;
-  r.peak_rss_bytes = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
+  r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  r.out = out_->all();
+  r.err = err_->all();
+  r.peak_rss_bytes = peak_rss_bytes_;
   return r;
+}
+
+std::string cesim_child::out() {
+  return running() ? out_->so_far() : out_->all();
+}
+std::string cesim_child::err() {
+  return running() ? err_->so_far() : err_->all();
 }
 
 namespace {

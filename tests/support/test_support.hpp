@@ -1,7 +1,13 @@
 #pragma once
 // Helpers shared by the test suites: temporary folders, scenario text, running the binary.
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +53,48 @@ struct process_result {
 /// Runs the cesim binary with arguments, capturing stdout and stderr.
 process_result run_cesim(const std::vector<std::string>& args,
                          const std::filesystem::path& working_dir = {});
+
+/// How to start a cesim child process.
+struct child_options {
+  std::vector<std::string> env;  ///< "NAME=value" entries added to the environment
+  /// RLIMIT_FSIZE, with SIGXFSZ ignored: writes beyond it fail as on a full disk.
+  std::optional<rlim_t> max_file_bytes;
+  std::filesystem::path working_dir;  ///< empty: the test's own
+};
+
+/// cesim in a child process, for tests that signal it, limit it or watch it while it runs.
+/// stdout and stderr go to pipes, each drained by a thread: a file-size limit does not cut them
+/// short, and the child never blocks on a full pipe. Slurm's array variables are left out of
+/// its environment (tests run inside a job array must not shard every sweep). A child still
+/// running when the object goes is killed, so a failed check leaves nothing behind.
+class cesim_child {
+ public:
+  explicit cesim_child(const std::vector<std::string>& args, const child_options& options = {});
+  ~cesim_child();
+  cesim_child(const cesim_child&) = delete;
+  cesim_child& operator=(const cesim_child&) = delete;
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  bool running();
+  void signal(int number) const;
+  /// Waits for the end and returns the wait status; a child still running after `limit` is
+  /// killed and fails the test instead of blocking it.
+  int wait(std::chrono::seconds limit = std::chrono::seconds(120));
+  /// After the end: the exit code (128 + the signal that ended it), stdout, stderr, peak memory.
+  process_result result();
+  /// What the child has written so far; everything, once it has ended.
+  [[nodiscard]] std::string out();
+  [[nodiscard]] std::string err();
+
+ private:
+  class drain;
+  pid_t pid_ = -1;
+  int status_ = 0;
+  bool ended_ = false;
+  std::uint64_t peak_rss_bytes_ = 0;
+  std::unique_ptr<drain> out_;
+  std::unique_ptr<drain> err_;
+};
 
 /// Runs `load` and returns the problems of the input_error it throws, each without the leading
 /// "FILE:" (and fails the test if a problem names another file); empty if nothing was thrown.
