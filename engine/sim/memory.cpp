@@ -161,12 +161,13 @@ memory_estimate estimate_memory(const scenario& s) {
   const double running_per_customer = people + state + working;
 
   const double entry_bytes = sizeof(std::uint32_t) + (weighted ? sizeof(float) : 0);
-  // While building: the edge list (generated in blocks and concatenated, so twice), then beside
-  // it the rows being filled, then the rows compacted into fresh arrays. Per customer the row
-  // offsets (twice while compacting), the kept counts, the persona weights and the ring order.
+  // While building, at its largest: the edge list (in the generators' pieces) beside the rows
+  // being filled, both directions of every tie, each with its 16-bit slot in its bucket. The
+  // rows are compacted in place. Per customer the row offsets (counted twice, a margin for the
+  // builders' per-bucket and per-block arrays), the kept counts, the persona weights and the
+  // ring order.
   const double list_bytes = sizeof(edge);
-  const double build_per_edge =
-      std::max({2 * list_bytes, list_bytes + 2 * entry_bytes, 2 * 2 * entry_bytes});
+  const double build_per_edge = list_bytes + 2 * (entry_bytes + sizeof(std::uint16_t));
   const double build_per_customer =
       2 * sizeof(std::uint64_t) + sizeof(std::uint32_t) + sizeof(double) + sizeof(std::uint32_t);
   const bool stored = s.network.kind != network_kind::well_mixed;
