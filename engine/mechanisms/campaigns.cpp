@@ -43,6 +43,11 @@ campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std
     rt.participants_by_segment.assign(s.segments.size(), 0);
     rt.votes.assign(rt.def->type == campaign_type::vote ? rt.def->options : 0, 0);
     rt.close_step = rt.def->end != 0 && rt.def->end < s.time.horizon ? rt.def->end : 0;
+    for (std::size_t p = 0; p < m.personas; ++p) {
+      const double affinity = m.affinity[p * m.channels + rt.def->channel];
+      rt.invite_threshold.push_back(rng::gate_threshold(rt.def->invite_reach * affinity));
+      rt.observe_threshold.push_back(rng::gate_threshold(rt.def->visibility * affinity));
+    }
     runtimes_.push_back(std::move(rt));
   }
 }
@@ -171,8 +176,7 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
       campaign_gates gates(v, rt);
       for (std::uint32_t i = range.begin; i < range.end; ++i) {
         if (!targeted(v, *rt.def, i) ||
-            gates.invite.uniform(i) >=
-                rt.def->invite_reach * channel_affinity(v, i, rt.def->channel))
+            gates.invite.bits(i) >= rt.invite_threshold[v.people.persona[i]])
           continue;
         decision_draws d(v, rt, i);
         if (d.participate() < participation_probability(v, *rt.def, i))
@@ -218,7 +222,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           continue;
         }
       } else if (targeted(v, c, i) &&
-                 gates.invite.uniform(i) < c.invite_reach * channel_affinity(v, i, c.channel)) {
+                 gates.invite.bits(i) < rt.invite_threshold[v.people.persona[i]]) {
         ++ct.invited;
         ct.cost += c.cost_per_invitation;
         const bool admitted = !rt.capacity_binds || rt.has(rt.admitted, i);
@@ -228,7 +232,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           continue;
         }
       }
-      if (gates.observe.uniform(i) < c.visibility * channel_affinity(v, i, c.channel))
+      if (gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
         observe_campaign(cs, i, segment_share_);
     }
   }
@@ -290,10 +294,6 @@ void campaign_engine::finish_step(std::uint32_t step, std::vector<campaign_tally
       rt.closed = true;
     }
   }
-}
-
-float channel_affinity(const step_view& v, std::uint32_t i, std::size_t channel) {
-  return v.model.affinity[std::size_t{v.people.persona[i]} * v.model.channels + channel];
 }
 
 void campaign_story(campaign_step& cs, std::uint32_t agent, int valence) {

@@ -18,6 +18,7 @@ compiled_model::compiled_model(const scenario& s)
       exposure_probability[k * personas + p] =
           static_cast<float>(std::min(1.0, tp.reach * s.personas[p].channel_affinity[tp.channel]));
   }
+  for (const float p : exposure_probability) exposure_threshold.push_back(rng::gate_threshold(p));
   origin_names = {"organic", "churn"};
   for (const auto& tp : s.touchpoints) origin_names.push_back(tp.name);
   referral_campaign.assign(origin_names.size(), 0);

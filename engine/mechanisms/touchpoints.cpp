@@ -1,5 +1,8 @@
 #include "cesim/mechanisms/touchpoints.hpp"
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -18,85 +21,122 @@ void start_story(const step_view& v, std::uint32_t agent, std::int8_t valence, s
 
 void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally) {
   const auto& sc = *v.model.sc;
-  if (sc.touchpoints.empty()) return;
+  if (sc.touchpoints.empty() || range.begin == range.end) return;
   const auto& ex = sc.experience;
   const auto& expectation = v.people.trait_values(trait::expectation);
   const auto& loss_aversion = v.people.trait_values(trait::loss_aversion);
   const auto& talkativeness = v.people.trait_values(trait::talkativeness);
   auto& st = v.state;
   const std::size_t personas = v.model.personas;
-  const double purchase_probability = sc.market.purchase_probability;
 
-  // The touchpoints open this step, each with its exposure gate (see rng::gate_draws), split by
-  // audience so each agent loops only over those it can meet: prospects meet pre-purchase
-  // touchpoints, customers the purchase and post-purchase ones, in the scenario's order.
+  // The touchpoints open this step in the scenario's order, each with its exposure gate (see
+  // rng::gate_draws). Prospects meet the pre-purchase ones, customers the post-purchase ones
+  // and, on a purchase occasion, the purchase ones.
   struct open_touchpoint {
     std::size_t index;
     const touchpoint* tp;
-    bool needs_occasion;
     rng::gate_draws exposure_gate;
   };
-  std::vector<open_touchpoint> for_prospects, for_customers;
+  std::vector<open_touchpoint> open;
   for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
     const auto& tp = sc.touchpoints[k];
     if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
-    auto& list = tp.phase == purchase_phase::pre_purchase ? for_prospects : for_customers;
-    list.push_back({k, &tp, tp.phase == purchase_phase::purchase,
-                    rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
+    open.push_back(
+        {k, &tp, rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
   }
-  if (for_prospects.empty() && for_customers.empty()) return;
+  if (open.empty()) return;
+
+  // Exposure depends only on the status at the start of the step, the persona and the gates,
+  // not on what earlier touchpoints did. So it is decided first, for eight agents at a time and
+  // without a branch per gate: a bit set per agent, gate numbers against per-persona thresholds
+  // (exact integer forms of `uniform < probability`), masked by what the agent's audience can
+  // meet. The agent then meets the set bits in the scenario's order. One unpredictable branch per
+  // exposure replaces one per gate.
+  const std::size_t words = (open.size() + 63) / 64;
+  enum audience : unsigned { prospect = 0, customer = 1, customer_on_occasion = 2, audiences = 3 };
+  std::vector<std::uint64_t> meetable(audiences * words, 0);
+  std::vector<std::uint64_t> threshold(personas * open.size());
+  for (std::size_t j = 0; j < open.size(); ++j) {
+    const auto phase = open[j].tp->phase;
+    const std::uint64_t bit = std::uint64_t{1} << (j % 64);
+    if (phase == purchase_phase::pre_purchase) meetable[prospect * words + j / 64] |= bit;
+    if (phase == purchase_phase::post_purchase) {
+      meetable[customer * words + j / 64] |= bit;
+      meetable[customer_on_occasion * words + j / 64] |= bit;
+    }
+    if (phase == purchase_phase::purchase) meetable[customer_on_occasion * words + j / 64] |= bit;
+    for (std::size_t p = 0; p < personas; ++p)
+      threshold[p * open.size() + j] = v.model.exposure_threshold[open[j].index * personas + p];
+  }
   rng::gate_draws purchase_gate(v.key, v.step, rng::stream::purchase);
+  const std::uint64_t occasion_threshold =
+      v.model.has_purchase_touchpoints ? rng::gate_threshold(sc.market.purchase_probability) : 0;
+  std::vector<std::array<std::uint32_t, rng::gate_draws::lanes>> numbers(open.size());
 
-  for (std::uint32_t i = range.begin; i < range.end; ++i) {
-    // Eligibility is judged on the status at the start of the step.
-    const bool customer = st.status[i] == customer_status::customer;
-    const bool purchase_occasion = customer && v.model.has_purchase_touchpoints &&
-                                   purchase_gate.uniform(i) < purchase_probability;
-    const std::size_t persona = v.people.persona[i];
-    auto& seg_tally = tally.segments[v.people.segment[i]];
+  for (std::uint32_t first = range.begin; first < range.end; first += rng::gate_draws::lanes) {
+    const std::uint32_t group = first / rng::gate_draws::lanes;
+    const auto occasion_numbers = purchase_gate.group_bits(group);
+    for (std::size_t j = 0; j < open.size(); ++j)
+      numbers[j] = open[j].exposure_gate.group_bits(group);
+    const std::uint32_t count = std::min(rng::gate_draws::lanes, range.end - first);
+    for (std::uint32_t lane = 0; lane < count; ++lane) {
+      const std::uint32_t i = first + lane;
+      const bool is_customer = st.status[i] == customer_status::customer;
+      // Arithmetic, not branches: customers and occasions are scattered at random.
+      const unsigned who =
+          static_cast<unsigned>(is_customer) *
+          (1u + static_cast<unsigned>(occasion_numbers[lane] < occasion_threshold));
+      const std::uint64_t* thresholds = threshold.data() + v.people.persona[i] * open.size();
+      auto& seg_tally = tally.segments[v.people.segment[i]];
+      for (std::size_t w = 0; w < words; ++w) {
+        std::uint64_t exposed = 0;
+        const std::size_t last = std::min(open.size(), (w + 1) * 64);
+        for (std::size_t j = w * 64; j < last; ++j)
+          exposed |= static_cast<std::uint64_t>(numbers[j][lane] < thresholds[j]) << (j % 64);
+        for (exposed &= meetable[who * words + w]; exposed != 0; exposed &= exposed - 1) {
+          const auto& o = open[w * 64 + static_cast<std::size_t>(std::countr_zero(exposed))];
+          const std::size_t k = o.index;
+          const auto& tp = *o.tp;
+          // The experience and the urge to talk come from the touchpoint's own stream, keyed by
+          // its name: changing one touchpoint never shifts another's random numbers (common
+          // random numbers across variants).
+          rng::counter_stream draw(v.key, i, v.step, rng::stream::touchpoint, tp.stream_tag);
+          const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
+          const double experience =
+              clamp01(centre + tp.quality_sd * normal_quantile(draw.uniform()));
+          const double talk_draw = draw.uniform();
 
-    for (auto& o : customer ? for_customers : for_prospects) {
-      if (o.needs_occasion && !purchase_occasion) continue;
-      const std::size_t k = o.index;
-      const auto& tp = *o.tp;
-      const float exposure = v.model.exposure_probability[k * personas + persona];
-      if (exposure <= 0.0f || o.exposure_gate.uniform(i) >= exposure) continue;
-      // The experience and the urge to talk come from the touchpoint's own stream, keyed by its
-      // name: changing one touchpoint never shifts another's random numbers (common random
-      // numbers across variants).
-      rng::counter_stream draw(v.key, i, v.step, rng::stream::touchpoint, tp.stream_tag);
-      const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
-      const double experience = clamp01(centre + tp.quality_sd * normal_quantile(draw.uniform()));
-      const double talk_draw = draw.uniform();
+          // Expectation-disconfirmation (Oliver 1980); losses weigh loss_aversion times more.
+          const double disconfirmation = experience - expectation[i];
+          const double impact =
+              tp.weight *
+              (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
+          if (is_customer) {
+            st.satisfaction[i] =
+                static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
+            st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
+          } else {
+            move_non_customer(st, i, ex.attitude_rate * impact, seg_tally);
+          }
 
-      // Expectation-disconfirmation (Oliver 1980); losses weigh loss_aversion times more.
-      const double disconfirmation = experience - expectation[i];
-      const double impact =
-          tp.weight * (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
-      if (customer) {
-        st.satisfaction[i] =
-            static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
-        st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
-      } else {
-        move_non_customer(st, i, ex.attitude_rate * impact, seg_tally);
-      }
-
-      auto& tp_tally = tally.touchpoints[k];
-      ++tp_tally.exposures;
-      tp_tally.experience_sum += experience;
-      tp_tally.cost += tp.cost_per_contact;
-      ++seg_tally.exposures;
-      seg_tally.touchpoint_cost += tp.cost_per_contact;
-      const auto from = static_cast<std::uint16_t>(origin::first_touchpoint + k);
-      if (disconfirmation >= ex.delight_threshold) {
-        ++tp_tally.delights;
-        ++seg_tally.delights;
-        if (talk_draw < talkativeness[i]) start_story(v, i, +1, from, impact);
-      } else if (disconfirmation <= -ex.disappointment_threshold) {
-        ++tp_tally.disappointments;
-        ++seg_tally.disappointments;
-        if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
-          start_story(v, i, -1, from, impact);
+          auto& tp_tally = tally.touchpoints[k];
+          ++tp_tally.exposures;
+          tp_tally.experience_sum += experience;
+          tp_tally.cost += tp.cost_per_contact;
+          ++seg_tally.exposures;
+          seg_tally.touchpoint_cost += tp.cost_per_contact;
+          const auto from = static_cast<std::uint16_t>(origin::first_touchpoint + k);
+          if (disconfirmation >= ex.delight_threshold) {
+            ++tp_tally.delights;
+            ++seg_tally.delights;
+            if (talk_draw < talkativeness[i]) start_story(v, i, +1, from, impact);
+          } else if (disconfirmation <= -ex.disappointment_threshold) {
+            ++tp_tally.disappointments;
+            ++seg_tally.disappointments;
+            if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
+              start_story(v, i, -1, from, impact);
+          }
+        }
       }
     }
   }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <bit>
 
-#include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/network/network.hpp"
 #include "cesim/sim/blocks.hpp"
@@ -168,24 +167,6 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
     } else {
       move_non_customer(st, j, change, seg_tally);
     }
-  }
-}
-
-void organic_talk(const step_view& v, agent_range range, block_tally& tally) {
-  (void)tally;
-  const double rate = v.model.sc->word_of_mouth.organic_rate;
-  if (rate <= 0) return;
-  const auto& talkativeness = v.people.trait_values(trait::talkativeness);
-  const auto& st = v.state;
-  rng::gate_draws talk_gate(v.key, v.step, rng::stream::wom_organic);
-  for (std::uint32_t i = range.begin; i < range.end; ++i) {
-    if (st.status[i] != customer_status::customer) continue;
-    if (talk_gate.uniform(i) >= rate * talkativeness[i]) continue;
-    const int score = recommend_score(v.model, st.satisfaction[i], st.loyalty[i]);
-    if (score >= 9)
-      start_story(v, i, +1, origin::organic, 0.0);
-    else if (score <= 6)
-      start_story(v, i, -1, origin::organic, 0.0);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "cesim/mechanisms/campaigns.hpp"
 #include "cesim/mechanisms/context.hpp"
+#include "cesim/mechanisms/end_of_step.hpp"
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/market.hpp"
 #include "cesim/mechanisms/metrics.hpp"
@@ -105,11 +106,7 @@ struct simulation::impl {
     mechanisms::apply_touchpoints(v, range, tally);
     campaigns->apply(v, range, tally);
     mechanisms::deliver_word_of_mouth(v, range, tally);
-    mechanisms::apply_market(v, range, tally);
-    mechanisms::apply_loyalty(v, range);
-    mechanisms::post_ratings(v, range, tally);
-    mechanisms::organic_talk(v, range, tally);
-    mechanisms::collect_metrics(v, range, tally);
+    mechanisms::finish_step(v, range, tally);  // market, loyalty, ratings, talk, metrics
   }
 
   /// Rebuilds the teller bits from the inbox; blocks own whole words, so they run in parallel.

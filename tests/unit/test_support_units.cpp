@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <set>
 
 #include "cesim/analysis/output_directory.hpp"
@@ -98,6 +99,43 @@ TEST_CASE("gate uniforms are strictly inside (0, 1), uniform and independent", "
   CHECK(product / n == Approx(0.0).margin(5 * (1.0 / 12) / std::sqrt(double(n))));
 }
 
+TEST_CASE("gate thresholds decide exactly as the uniforms do", "[rng]") {
+  // The engine compares a gate's 32-bit numbers with gate_threshold(p) instead of its uniforms
+  // with p; results stay bit-identical only if both say yes for exactly the same numbers.
+  const auto agrees_near_boundary = [](double p) {
+    const std::uint64_t t = rng::gate_threshold(p);
+    const auto uniform = [](std::uint64_t k) { return (static_cast<double>(k) + 0.5) * 0x1p-32; };
+    const std::uint64_t from = t < 3 ? 0 : t - 3;
+    const std::uint64_t to = std::min<std::uint64_t>(t + 3, std::uint64_t{1} << 32);
+    for (std::uint64_t k = from; k < to; ++k)
+      if ((k < t) != (uniform(k) < p)) return false;
+    return true;
+  };
+  for (const double p : {0.0, -0.5, 1.0, 1.5, 0.5, 0.1, 1e-3, 1e-12, 0x1p-33, 0x1p-32, 3 * 0x1p-33,
+                         1.0 - 0x1p-53, 1.0 - 0x1p-33, double{0.15f * 0.9f}, 0.04, 0.6})
+    CHECK(agrees_near_boundary(p));
+  rng::counter_stream random_p(rng::key{3, 0}, 0, 0, rng::stream::persona);
+  for (int n = 0; n < 2000; ++n) {
+    const double p = random_p.uniform();
+    CHECK(agrees_near_boundary(p));
+    CHECK(agrees_near_boundary(static_cast<float>(p)));  // exposure probabilities are floats
+  }
+  CHECK(rng::gate_threshold(0.0) == 0);
+  CHECK(rng::gate_threshold(std::nan("")) == 0);
+  CHECK(rng::gate_threshold(1.0) == std::uint64_t{1} << 32);
+  CHECK(rng::gate_threshold(0.5) == std::uint64_t{1} << 31);
+  // Gate numbers read one at a time, or eight at a time, are the same numbers.
+  rng::gate_draws one(rng::key{5, 0}, 2, rng::stream::rating);
+  rng::gate_draws eight(rng::key{5, 0}, 2, rng::stream::rating);
+  for (std::uint32_t group = 0; group < 4; ++group) {
+    const auto lanes = eight.group_bits(group);
+    for (std::uint32_t lane = 0; lane < rng::gate_draws::lanes; ++lane) {
+      const std::uint32_t agent = group * rng::gate_draws::lanes + lane;
+      CHECK(lanes[lane] == one.bits(agent));
+      CHECK(one.uniform(agent) == (lanes[lane] + 0.5) * 0x1p-32);
+    }
+  }
+}
 TEST_CASE("normal quantile and weekly conversion", "[math]") {
   CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
   CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));

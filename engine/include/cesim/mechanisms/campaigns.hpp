@@ -30,6 +30,10 @@ struct campaign_runtime {
   int winner = -1;              ///< vote: winning option
   bool jury_overruled = false;  ///< contest: the jury did not pick the community's favourite
   std::vector<std::uint64_t> votes;
+  /// Per persona, the invitation and observation probabilities (reach or visibility times the
+  /// channel affinity) as gate thresholds (rng::gate_threshold): fixed for the run.
+  std::vector<std::uint64_t> invite_threshold;
+  std::vector<std::uint64_t> observe_threshold;
 
   [[nodiscard]] bool has(const std::vector<std::uint64_t>& bits, std::uint32_t i) const {
     return !bits.empty() && ((bits[i / 64] >> (i % 64)) & 1u);
@@ -51,8 +55,6 @@ struct campaign_step {
 void campaign_story(campaign_step& cs, std::uint32_t agent, int valence);
 void observe_campaign(campaign_step& cs, std::uint32_t agent,
                       const std::vector<double>& segment_share);
-/// Affinity of customer i's persona for a channel.
-float channel_affinity(const step_view& v, std::uint32_t i, std::size_t channel);
 
 class campaign_engine {
  public:

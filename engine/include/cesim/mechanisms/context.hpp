@@ -38,6 +38,8 @@ struct compiled_model {
   std::size_t touchpoints = 0;
   /// exposure_probability[k * personas + p] = min(1, reach_k * affinity_p(channel_k))
   std::vector<float> exposure_probability;
+  /// The same as gate thresholds (rng::gate_threshold): exposed iff gate bits < threshold.
+  std::vector<std::uint64_t> exposure_threshold;
   std::vector<segment_baseline> baselines;
   bool has_purchase_touchpoints = false;
   std::vector<std::string> origin_names;  ///< organic, churn, each touchpoint, each campaign

@@ -5,6 +5,8 @@
 /// agent, step and mechanism (common random numbers).
 #include <Random123/philox.h>
 
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -101,21 +103,38 @@ class gate_draws {
       : key_{{k.seed, k.replication}},
         ctr_{{0, step, (static_cast<std::uint64_t>(s) << 32) | tag, gate_marker | slot}} {}
 
-  /// Uniform on (0, 1) for agent i: (k + 0.5) / 2^32 for a random 32-bit k.
+  /// Uniform on (0, 1) for agent i: (k + 0.5) / 2^32 for the agent's 32-bit number k.
   double uniform(std::uint32_t agent) noexcept {
-    const std::uint64_t group = agent / lanes;
-    if (group != group_) {
-      ctr_.v[0] = group;
-      out_ = r123::Philox4x64{}(ctr_, key_);
-      group_ = group;
-    }
-    const unsigned lane = agent % lanes;
-    const std::uint64_t word = out_.v[lane / 2];
-    const auto bits = static_cast<std::uint32_t>(lane % 2 == 0 ? word : word >> 32);
-    return (static_cast<double>(bits) + 0.5) * 0x1p-32;
+    return (static_cast<double>(bits(agent)) + 0.5) * 0x1p-32;
+  }
+
+  /// The agent's 32-bit number: `uniform(i) < p` exactly when `bits(i) < gate_threshold(p)`.
+  std::uint32_t bits(std::uint32_t agent) noexcept {
+    load(agent / lanes);
+    return lane_bits(agent % lanes);
+  }
+
+  /// The 32-bit numbers of the eight agents of a group (agents 8 * group + lane), so a caller
+  /// can decide a gate for eight agents without a branch per agent.
+  std::array<std::uint32_t, lanes> group_bits(std::uint64_t group) noexcept {
+    load(group);
+    std::array<std::uint32_t, lanes> out{};
+    for (unsigned lane = 0; lane < lanes; ++lane) out[lane] = lane_bits(lane);
+    return out;
   }
 
  private:
+  void load(std::uint64_t group) noexcept {
+    if (group == group_) return;
+    ctr_.v[0] = group;
+    out_ = r123::Philox4x64{}(ctr_, key_);
+    group_ = group;
+  }
+  [[nodiscard]] std::uint32_t lane_bits(unsigned lane) const noexcept {
+    const std::uint64_t word = out_.v[lane / 2];
+    return static_cast<std::uint32_t>(lane % 2 == 0 ? word : word >> 32);
+  }
+
   static constexpr std::uint64_t gate_marker = std::uint64_t{1} << 63;
   static constexpr std::uint64_t no_group = std::numeric_limits<std::uint64_t>::max();
 
@@ -124,6 +143,23 @@ class gate_draws {
   r123::Philox4x64::ctr_type out_{};
   std::uint64_t group_ = no_group;
 };
+
+/// How many of the 2^32 gate numbers k pass a gate of probability p, i.e. satisfy
+/// (k + 0.5) / 2^32 < p. Comparing `bits < gate_threshold(p)` decides exactly as
+/// `uniform < p` does, with integers, so a probability that is fixed for a step (per persona,
+/// say) is converted once instead of every agent's number.
+inline std::uint64_t gate_threshold(double p) noexcept {
+  constexpr std::uint64_t all = std::uint64_t{1} << 32;
+  if (!(p > 0.0)) return 0;  // also NaN: no number passes, as `uniform < NaN` is false
+  if (p >= 1.0) return all;
+  const auto passes = [p](std::uint64_t k) { return (static_cast<double>(k) + 0.5) * 0x1p-32 < p; };
+  // p * 2^32 - 0.5 is the exact boundary; the corrections guard the rounding of the guess.
+  auto t = static_cast<std::uint64_t>(std::ceil(p * 0x1p32 - 0.5));
+  if (t > all) t = all;
+  while (t > 0 && !passes(t - 1)) --t;
+  while (t < all && passes(t)) ++t;
+  return t;
+}
 
 /// 32-bit FNV-1a, used to give named entities (touchpoints, campaigns, origins) a stream tag
 /// that does not change when other entities are added or removed.
