@@ -63,20 +63,34 @@ bool is_teller(const step_view& v, std::uint32_t i) {
 void push_hearings(const step_view& v, agent_range range, std::vector<std::uint64_t>& out) {
   const auto& net = v.network;
   const auto& talkativeness = v.people.trait_values(trait::talkativeness);
-  for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w) {
+  // The range's tellers first, so the rows of the next ones can be fetched from memory while
+  // this one's are read: rows are scattered over the whole network, and tellers are few.
+  thread_local std::vector<std::uint32_t> tellers;
+  tellers.clear();
+  for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w)
     for (std::uint64_t bits = v.tellers[w]; bits != 0; bits &= bits - 1) {
       const auto i =
           static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
-      if (i < range.begin || i >= range.end) continue;
-      // Ties are symmetric (same strength at both ends), so the teller's own row gives them.
-      auto draws = hearing_draws(v, i);
-      const std::uint64_t row = net.offsets[i];
-      for (std::uint64_t e = row; e < net.offsets[i + 1]; ++e) {
-        const std::uint32_t j = net.neighbors[e];
-        if (j != i && draws.uniform(static_cast<std::uint32_t>(e - row)) <
-                          hearing_probability(v, talkativeness, i, net.tie_strength(e)))
-          out.push_back(std::uint64_t{j} << 32 | i);
-      }
+      if (i >= range.begin && i < range.end) tellers.push_back(i);
+    }
+  constexpr std::size_t ahead = 4;  // rows fetched this many tellers ahead, offsets twice as far
+  for (std::size_t t = 0; t < tellers.size(); ++t) {
+    if (t + 2 * ahead < tellers.size())
+      __builtin_prefetch(net.offsets.data() + tellers[t + 2 * ahead]);
+    if (t + ahead < tellers.size()) {
+      const std::uint64_t next = net.offsets[tellers[t + ahead]];
+      __builtin_prefetch(net.neighbors.data() + next);
+      if (!net.strength.empty()) __builtin_prefetch(net.strength.data() + next);
+    }
+    const std::uint32_t i = tellers[t];
+    // Ties are symmetric (same strength at both ends), so the teller's own row gives them.
+    auto draws = hearing_draws(v, i);
+    const std::uint64_t row = net.offsets[i];
+    for (std::uint64_t e = row; e < net.offsets[i + 1]; ++e) {
+      const std::uint32_t j = net.neighbors[e];
+      if (j != i && draws.uniform(static_cast<std::uint32_t>(e - row)) <
+                        hearing_probability(v, talkativeness, i, net.tie_strength(e)))
+        out.push_back(std::uint64_t{j} << 32 | i);
     }
   }
 }
