@@ -153,8 +153,19 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
       }
     };
     if (v.hearings != nullptr) {
-      for (; pushed != v.hearings->end() && (*pushed >> 32) == j; ++pushed)
+      for (; pushed != v.hearings->end() && (*pushed >> 32) == j; ++pushed) {
+        // The tellers' stories are scattered reads; ask for a later hearing's while this one's
+        // effects are applied.
+        constexpr std::ptrdiff_t ahead = 8;
+        if (v.hearings->end() - pushed > ahead) {
+          const auto later = static_cast<std::uint32_t>(pushed[ahead] & 0xffffffffu);
+          __builtin_prefetch(inbox.valence.data() + later);
+          __builtin_prefetch(inbox.origin.data() + later);
+          __builtin_prefetch(inbox.strength.data() + later);
+          __builtin_prefetch(inbox.hops.data() + later);
+        }
         hear(static_cast<std::uint32_t>(*pushed & 0xffffffffu));
+      }
     } else if (net.well_mixed) {
       rng::counter_stream meet(v.key, j, v.step, rng::stream::wom_sample);
       for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
