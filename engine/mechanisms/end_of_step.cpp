@@ -8,6 +8,7 @@
 #include "cesim/mechanisms/review.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/mechanisms/word_of_mouth.hpp"
+#include "cesim/util/logistic_gate.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim::mechanisms {
@@ -22,7 +23,9 @@ class market_pass {
         weeks_(v.model.sc->time.weeks_per_step),
         margin_(v.people.trait_values(trait::margin)),
         talkativeness_(v.people.trait_values(trait::talkativeness)),
-        decisions_(v.key, v.step, rng::stream::market) {}
+        decisions_(v.key, v.step, rng::stream::market),
+        weekly_(weeks_ == 1.0),
+        logistic_(logistic_gate::instance()) {}
 
   void operator()(std::uint32_t i, block_tally& tally) {
     auto& st = v_.state;
@@ -35,12 +38,22 @@ class market_pass {
       const double logit = mk_.conversion_base + mk_.conversion_attitude * st.attitude[i] +
                            (referred ? mk_.conversion_referred : 0.0) +
                            (status == customer_status::lapsed ? mk_.conversion_lapsed : 0.0);
-      // A heard recommendation is a second, independent reason to buy (Bass's imitation).
-      double p = weekly_to_step(logistic(logit), weeks_);
-      if ((v_.heard[i] & 1u) != 0) p = 1.0 - (1.0 - p) * (1.0 - mk_.conversion_recommendation);
-      if (decisions_.uniform(i) < p) convert(i, status, segment, referred, seg_tally, tally);
+      const bool heard_recommendation = (v_.heard[i] & 1u) != 0;
+      bool converts = false;
+      if (weekly_ && !heard_recommendation) {
+        converts = logistic_.passes(decisions_.bits(i), logit);
+      } else {
+        // A heard recommendation is a second, independent reason to buy (Bass's imitation).
+        double p = weekly_to_step(logistic(logit), weeks_);
+        if (heard_recommendation) p = 1.0 - (1.0 - p) * (1.0 - mk_.conversion_recommendation);
+        converts = decisions_.uniform(i) < p;
+      }
+      if (converts) convert(i, status, segment, referred, seg_tally, tally);
     } else if (status == customer_status::customer) {
-      if (decisions_.uniform(i) < churn_probability(v_.model, v_.people, st, i)) {
+      const bool churns =
+          weekly_ ? logistic_.passes(decisions_.bits(i), churn_logit(v_.model, v_.people, st, i))
+                  : decisions_.uniform(i) < churn_probability(v_.model, v_.people, st, i);
+      if (churns) {
         st.status[i] = customer_status::lapsed;
         st.attitude[i] = st.satisfaction[i];
         st.flags[i] |= agent_flag::churned;
@@ -79,6 +92,10 @@ class market_pass {
   const std::vector<float>& margin_;
   const std::vector<float>& talkativeness_;
   rng::gate_draws decisions_;
+  // Weekly steps compare the gate with logistic(logit) itself, which the table decides exactly
+  // and mostly without `exp`; longer steps convert the probability first.
+  bool weekly_;
+  const logistic_gate& logistic_;
 };
 
 /// Loyalty follows satisfaction, trust and empowerment; empowerment decays; satisfaction, trust

@@ -1,10 +1,12 @@
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "cesim/analysis/output_directory.hpp"
 #include "cesim/analysis/statistics.hpp"
 #include "cesim/rng/philox.hpp"
+#include "cesim/util/logistic_gate.hpp"
 #include "cesim/util/math.hpp"
 #include "cesim/util/sha256.hpp"
 #include "test_support.hpp"
@@ -136,6 +138,56 @@ TEST_CASE("gate thresholds decide exactly as the uniforms do", "[rng]") {
     }
   }
 }
+TEST_CASE("the logistic gate answers exactly what comparing with logistic(x) answers", "[rng]") {
+  const auto& gate = logistic_gate::instance();
+  const auto exact = [](std::uint32_t k, double x) {
+    return (static_cast<double>(k) + 0.5) * 0x1p-32 < logistic(x);
+  };
+  rng::counter_stream draw(rng::key{11, 0}, 0, 0, rng::stream::market);
+  std::uint64_t disagreements = 0, passed = 0;
+  for (int n = 0; n < 200000; ++n) {
+    const auto k = static_cast<std::uint32_t>(draw.next_u64());
+    const double x = -30.0 + 60.0 * draw.uniform();
+    disagreements += gate.passes(k, x) != exact(k, x);
+    passed += exact(k, x);
+  }
+  CHECK(disagreements == 0);
+  CHECK(passed > 50000);  // both answers occur often
+  CHECK(passed < 150000);
+  // At the boundary itself: the gate numbers around logistic(x), for x across buckets,
+  // including the top and bottom ones and probabilities at the scale of weekly churn.
+  for (int n = 0; n < 20000; ++n) {
+    const double x = n < 10000 ? -25.0 + 50.0 * draw.uniform() : -7.0 + 2.0 * draw.uniform();
+    const double centre = logistic(x) * 0x1p32;
+    for (double offset = -3; offset <= 3; ++offset) {
+      const double k = std::floor(centre + offset);
+      if (k < 0 || k > 4294967295.0) continue;
+      disagreements +=
+          gate.passes(static_cast<std::uint32_t>(k), x) != exact(static_cast<std::uint32_t>(k), x);
+    }
+  }
+  CHECK(disagreements == 0);
+  // Where the table's bounds are: x at the logit of each bucket's edge numbers, where the exact
+  // comparison turns on the last bits.
+  for (std::uint64_t edge = std::uint64_t{1} << 20; edge < (std::uint64_t{1} << 32);
+       edge += std::uint64_t{1} << 20) {
+    for (const std::uint64_t k : {edge - 1, edge, edge + 1}) {
+      const double u = (static_cast<double>(k) + 0.5) * 0x1p-32;
+      double x = std::log(u / (1.0 - u));
+      for (int step = 0; step < 6; ++step) x = std::nextafter(x, -1e300);
+      for (int step = 0; step < 12; ++step, x = std::nextafter(x, 1e300))
+        disagreements += gate.passes(static_cast<std::uint32_t>(k), x) !=
+                         exact(static_cast<std::uint32_t>(k), x);
+    }
+  }
+  CHECK(disagreements == 0);
+  for (const std::uint32_t k : {0u, 1u, 0x7fffffffu, 0xfffff000u, 0xffffffffu}) {
+    for (const double x : {-800.0, -40.0, 0.0, 40.0, 800.0, std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity()})
+      CHECK(gate.passes(k, x) == exact(k, x));
+  }
+}
+
 TEST_CASE("normal quantile and weekly conversion", "[math]") {
   CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
   CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-12));
