@@ -47,7 +47,10 @@ campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std
       const double affinity = m.affinity[p * m.channels + rt.def->channel];
       rt.invite_threshold.push_back(rng::gate_threshold(rt.def->invite_reach * affinity));
       rt.observe_threshold.push_back(rng::gate_threshold(rt.def->visibility * affinity));
+      if (rt.observe_threshold.back() != 0) rt.observable = true;
     }
+    for (const bool targeted : rt.def->target.segments)
+      rt.segment_targeted.push_back(targeted ? 1 : 0);
     runtimes_.push_back(std::move(rt));
   }
 }
@@ -71,11 +74,13 @@ void campaign_engine::reset_tally_vector(std::vector<campaign_tally>& tallies) c
   }
 }
 
-bool campaign_engine::targeted(const step_view& v, const campaign& c, std::uint32_t i) const {
+bool campaign_engine::targeted(const step_view& v, const campaign_runtime& rt,
+                               std::uint32_t i) const {
+  const auto& target = rt.def->target;
   const auto status_bit = 1u << static_cast<unsigned>(v.state.status[i]);
-  if ((c.target.statuses & status_bit) == 0) return false;
-  if (!c.target.segments[v.people.segment[i]]) return false;
-  return c.target.min_loyalty <= 0 || v.state.loyalty[i] >= c.target.min_loyalty;
+  if ((target.statuses & status_bit) == 0) return false;
+  if (rt.segment_targeted[v.people.segment[i]] == 0) return false;
+  return target.min_loyalty <= 0 || v.state.loyalty[i] >= target.min_loyalty;
 }
 
 double campaign_engine::participation_probability(const step_view& v, const campaign& c,
@@ -139,7 +144,7 @@ void campaign_engine::recruit_influencers(const step_view& v, const social_netwo
   };
   std::vector<candidate> pool;
   for (std::uint32_t i = 0; i < v.people.size; ++i) {
-    if (!targeted(v, *rt.def, i)) continue;
+    if (!targeted(v, rt, i)) continue;
     decision_draws d(v, rt, i);
     const double degree = net.well_mixed ? sc_.personas[v.people.persona[i]].degree_weight
                                          : static_cast<double>(net.degree(i));
@@ -175,8 +180,7 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
     for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
       campaign_gates gates(v, rt);
       for (std::uint32_t i = range.begin; i < range.end; ++i) {
-        if (!targeted(v, *rt.def, i) ||
-            gates.invite.bits(i) >= rt.invite_threshold[v.people.persona[i]])
+        if (!targeted(v, rt, i) || gates.invite.bits(i) >= rt.invite_threshold[v.people.persona[i]])
           continue;
         decision_draws d(v, rt, i);
         if (d.participate() < participation_probability(v, *rt.def, i))
@@ -201,13 +205,16 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
     const auto& hooks = campaign_info(c.type).hooks;
     auto& ct = tally.campaigns[rt.index];
     campaign_step cs{v, rt, ct, tally, segment_share_};
-    const bool active = rt.active(v.step);
-    const bool announcing = rt.closed && rt.close_step + 1 == v.step;
-    if (!active && !announcing) continue;
+    // The step after the close announces the result; the campaign is no longer active then.
+    if (rt.closed && rt.close_step + 1 == v.step) {
+      if (hooks.after_close != nullptr)
+        for (std::uint32_t i = range.begin; i < range.end; ++i) hooks.after_close(cs, i);
+      continue;
+    }
+    if (!rt.active(v.step)) continue;
     campaign_gates gates(v, rt);
+    const bool observable = rt.observable;
     for (std::uint32_t i = range.begin; i < range.end; ++i) {
-      if (announcing && hooks.after_close != nullptr) hooks.after_close(cs, i);
-      if (!active) continue;
       if (hooks.recruits_by_degree) {
         if (rt.has(rt.recruited, i)) {
           decision_draws d(v, rt, i);
@@ -221,7 +228,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           }
           continue;
         }
-      } else if (targeted(v, c, i) &&
+      } else if (targeted(v, rt, i) &&
                  gates.invite.bits(i) < rt.invite_threshold[v.people.persona[i]]) {
         ++ct.invited;
         ct.cost += c.cost_per_invitation;
@@ -232,7 +239,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           continue;
         }
       }
-      if (gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
+      if (observable && gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
         observe_campaign(cs, i, segment_share_);
     }
   }

@@ -34,6 +34,8 @@ struct campaign_runtime {
   /// channel affinity) as gate thresholds (rng::gate_threshold): fixed for the run.
   std::vector<std::uint64_t> invite_threshold;
   std::vector<std::uint64_t> observe_threshold;
+  bool observable = false;  ///< some persona can notice the campaign without taking part
+  std::vector<std::uint8_t> segment_targeted;  ///< per segment, 1 if targeted
 
   [[nodiscard]] bool has(const std::vector<std::uint64_t>& bits, std::uint32_t i) const {
     return !bits.empty() && ((bits[i / 64] >> (i % 64)) & 1u);
@@ -76,7 +78,7 @@ class campaign_engine {
   [[nodiscard]] std::size_t campaigns() const { return runtimes_.size(); }
 
  private:
-  bool targeted(const step_view& v, const campaign& c, std::uint32_t i) const;
+  bool targeted(const step_view& v, const campaign_runtime& rt, std::uint32_t i) const;
   double participation_probability(const step_view& v, const campaign& c, std::uint32_t i) const;
   void recruit_influencers(const step_view& v, const social_network& net, campaign_runtime& rt);
   void take_part(campaign_step& cs, std::uint32_t i, double u_respond, double u_rule,
