@@ -103,6 +103,13 @@ run_result run_one(const scenario& s, std::uint32_t replication, bool check_inva
   return run_replication(s, ro);
 }
 
+void count_steps_run_elsewhere(const std::function<void()>& on_step, std::mutex& progress_lock,
+                               std::uint32_t steps) {
+  if (!on_step) return;
+  const std::lock_guard guard(progress_lock);
+  for (std::uint32_t t = 0; t < steps; ++t) on_step();
+}
+
 run_result run_described(const job_description& job,
                          std::optional<std::pair<std::string, scenario>>& cache) {
   const std::string key = encode(job.recipe);
@@ -138,9 +145,8 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
   };
   batch.may_start = options.may_start;
   batch.ran_elsewhere = [&](std::size_t job) {
-    if (!options.on_step) return;
-    const std::lock_guard guard(progress_lock);
-    for (std::uint32_t t = 0; t < arms[job / replications].time.horizon; ++t) options.on_step();
+    count_steps_run_elsewhere(options.on_step, progress_lock,
+                              arms[job / replications].time.horizon);
   };
   execute(batch);
   return runs;

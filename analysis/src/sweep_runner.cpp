@@ -91,9 +91,7 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
       return job % replications != 0 || options.may_start_point(job / replications);
     };
   batch.ran_elsewhere = [&](std::size_t) {
-    if (!options.on_step) return;
-    const std::lock_guard guard(progress_lock);
-    for (std::uint32_t t = 0; t < first.time.horizon; ++t) options.on_step();
+    count_steps_run_elsewhere(options.on_step, progress_lock, first.time.horizon);
   };
   execute(batch);
 }

@@ -91,6 +91,11 @@ run_result run_described(const job_description& job,
 run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
                    const std::function<void()>& on_step, std::mutex& progress_lock);
 
+/// Progress for a replication another process ran: its `steps` steps, reported as `run_one`
+/// reports a local run's, so the progress count reaches the same total.
+void count_steps_run_elsewhere(const std::function<void()>& on_step, std::mutex& progress_lock,
+                               std::uint32_t steps);
+
 /// runs[arm][replication]. Replication r of every arm uses the key (seed of that arm, r), so arms
 /// sharing a seed share their random numbers draw for draw (common random numbers).
 /// `recipes` (one per arm, or empty) let the current executor run arms in other processes.
