@@ -1,5 +1,8 @@
 #include "cesim/population/population.hpp"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <Eigen/Cholesky>
 #include <algorithm>
 #include <boost/math/special_functions/beta.hpp>
@@ -7,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <tuple>
+#include <utility>
 
 #include "cesim/sim/blocks.hpp"
 #include "cesim/util/huge_pages.hpp"
@@ -28,48 +32,57 @@ std::size_t population_bytes_per_agent() {
 
 namespace {
 
+/// The beta quantile on a grid of u: the CDF on a fine grid of x (one evaluation of the
+/// incomplete beta function per point), inverted by one monotone sweep. The points of the CDF are
+/// independent, so they are evaluated in parallel without changing a bit.
+std::vector<double> build_beta_table(double alpha, double beta) {
+  constexpr std::size_t cells = beta_table_cache::cells;
+  std::vector<double> cdf(cells + 1);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, cells + 1, 256),
+                    [&](const tbb::blocked_range<std::size_t>& r) {
+                      for (std::size_t j = r.begin(); j < r.end(); ++j) {
+                        const double x = static_cast<double>(j) / cells;
+                        cdf[j] = j == 0       ? 0.0
+                                 : j == cells ? 1.0
+                                              : boost::math::ibeta(alpha, beta, x, math_policy{});
+                      }
+                    });
+  std::vector<double> table(cells + 1);
+  std::size_t j = 0;
+  for (std::size_t k = 0; k <= cells; ++k) {
+    const double u = static_cast<double>(k) / cells;
+    while (j + 1 < cells && cdf[j + 1] < u) ++j;
+    // cdf[j] <= u <= cdf[j + 1] (up to the ends): interpolate x inside that cell.
+    const double span = cdf[j + 1] - cdf[j];
+    const double w = span > 0 ? std::clamp((u - cdf[j]) / span, 0.0, 1.0) : 0.0;
+    table[k] = (static_cast<double>(j) + w) / cells;
+  }
+  table.front() = 0.0;
+  table.back() = 1.0;
+  return table;
+}
+
 /// Inverse-CDF sampler. Boost inverts the beta CDF iteratively (microseconds per value), so
-/// beta quantiles are tabulated instead: the CDF on a fine grid of x (one cheap evaluation per
-/// point), inverted by one monotone sweep onto a grid of u, then linear interpolation.
+/// beta quantiles come from a table (see build_beta_table) with linear interpolation.
 class quantile_sampler {
  public:
   explicit quantile_sampler(const distribution& d) : d_(d) {
-    if (d.kind == distribution::family::beta) build_beta_table();
+    if (d.kind == distribution::family::beta) table_ = beta_table_cache::shared().get(d.a, d.b);
   }
 
   [[nodiscard]] double operator()(double u) const {
-    if (table_.empty()) return d_.quantile(u);
+    if (!table_) return d_.quantile(u);
+    constexpr std::size_t cells = beta_table_cache::cells;
     const double x = u * cells;
     const auto k = std::min(static_cast<std::size_t>(x), cells - 1);
     const double w = x - static_cast<double>(k);
-    return table_[k] + w * (table_[k + 1] - table_[k]);
+    const auto& table = *table_;
+    return table[k] + w * (table[k + 1] - table[k]);
   }
 
  private:
-  static constexpr std::size_t cells = 8192;
-
-  void build_beta_table() {
-    std::vector<double> cdf(cells + 1);
-    for (std::size_t j = 0; j <= cells; ++j) {
-      const double x = static_cast<double>(j) / cells;
-      cdf[j] = j == 0 ? 0.0 : j == cells ? 1.0 : boost::math::ibeta(d_.a, d_.b, x, math_policy{});
-    }
-    table_.resize(cells + 1);
-    std::size_t j = 0;
-    for (std::size_t k = 0; k <= cells; ++k) {
-      const double u = static_cast<double>(k) / cells;
-      while (j + 1 < cells && cdf[j + 1] < u) ++j;
-      // cdf[j] <= u <= cdf[j + 1] (up to the ends): interpolate x inside that cell.
-      const double span = cdf[j + 1] - cdf[j];
-      const double w = span > 0 ? std::clamp((u - cdf[j]) / span, 0.0, 1.0) : 0.0;
-      table_[k] = (static_cast<double>(j) + w) / cells;
-    }
-    table_.front() = 0.0;
-    table_.back() = 1.0;
-  }
-
   distribution d_;
-  std::vector<double> table_;
+  std::shared_ptr<const beta_table_cache::table> table_;
 };
 
 struct segment_plan {
@@ -88,6 +101,35 @@ struct segment_plan {
 };
 
 }  // namespace
+
+std::shared_ptr<const beta_table_cache::table> beta_table_cache::get(double alpha, double beta) {
+  const std::pair key{alpha, beta};
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto it = tables_.find(key); it != tables_.end()) return it->second;
+  }
+  auto built = std::make_shared<const table>(build_beta_table(alpha, beta));
+  const std::lock_guard lock(mutex_);
+  const auto [it, inserted] = tables_.emplace(key, built);
+  if (inserted) {
+    age_.push_back(key);
+    if (age_.size() > capacity_) {
+      tables_.erase(age_.front());
+      age_.pop_front();
+    }
+  }
+  return it->second;
+}
+
+std::size_t beta_table_cache::size() const {
+  const std::lock_guard lock(mutex_);
+  return tables_.size();
+}
+
+beta_table_cache& beta_table_cache::shared() {
+  static beta_table_cache cache(256);
+  return cache;
+}
 
 synthesized_population synthesize_population(const scenario& s, rng::key key) {
   synthesized_population out;

@@ -1,8 +1,10 @@
 #include <algorithm>
+#include <boost/math/special_functions/beta.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <numbers>
 #include <numeric>
+#include <thread>
 
 #include "cesim/population/population.hpp"
 #include "test_support.hpp"
@@ -243,4 +245,41 @@ TEST_CASE("synthesis is deterministic for a key and differs between keys", "[pop
   CHECK(a.people.persona == b.people.persona);
   CHECK(a.initial.status == b.initial.status);
   CHECK(a.people.traits != c.people.traits);
+}
+
+TEST_CASE("beta quantile tables are shared, bounded, and the same when built again",
+          "[population]") {
+  beta_table_cache cache(2);
+  const auto first = cache.get(2.0, 5.0);
+  CHECK(cache.get(2.0, 5.0) == first);  // shared, not built again
+
+  // The table is the beta quantile: ends at 0 and 1, monotone, close to Boost's inverse.
+  const auto& table = *first;
+  REQUIRE(table.size() == beta_table_cache::cells + 1);
+  CHECK(table.front() == 0.0);
+  CHECK(table.back() == 1.0);
+  CHECK(std::is_sorted(table.begin(), table.end()));
+  for (std::size_t k = 64; k < beta_table_cache::cells; k += 512) {
+    const double u = static_cast<double>(k) / beta_table_cache::cells;
+    CHECK(table[k] == Approx(boost::math::ibeta_inv(2.0, 5.0, u)).margin(1e-5));
+  }
+
+  // Two more tables push the first out: the cache holds at most its capacity.
+  const auto symmetric = cache.get(3.0, 3.0);
+  CHECK((*symmetric)[beta_table_cache::cells / 2] == Approx(0.5).margin(1e-9));
+  (void)cache.get(4.0, 2.0);
+  CHECK(cache.size() == 2);
+  const auto rebuilt = cache.get(2.0, 5.0);
+  CHECK(rebuilt != first);    // evicted, so built anew
+  CHECK(*rebuilt == *first);  // bit for bit: runs cannot depend on what the cache held
+
+  // Runs asking at once for a missing table all get equal tables, and it is kept once.
+  beta_table_cache fresh(4);
+  std::vector<std::shared_ptr<const beta_table_cache::table>> got(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&fresh, &got, t] { got[t] = fresh.get(0.7, 1.3); });
+  for (auto& thread : threads) thread.join();
+  for (const auto& g : got) CHECK(*g == *got[0]);
+  CHECK(fresh.size() == 1);
 }

@@ -3,6 +3,11 @@
 /// Agents of a segment are contiguous, so per-segment work is a range.
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "cesim/config/scenario.hpp"
@@ -57,6 +62,32 @@ struct synthesized_population {
 /// Draws every customer's segment, persona, traits (through the segment's Gaussian copula where
 /// one is given) and initial state. Deterministic for a key, whatever the thread count.
 synthesized_population synthesize_population(const scenario& s, rng::key key);
+
+/// Beta quantile tables for synthesis, shared by all runs of the process. A table depends only on
+/// (alpha, beta) and costs tens of milliseconds (8,193 evaluations of the incomplete beta
+/// function), and every replication and every point of a sweep would otherwise build the same
+/// ones again. At most `capacity` tables (64 KB each) are kept, so a long calibration that varies
+/// the parameters cannot grow without bound; the oldest go first, and a run still holding one
+/// keeps it alive. Two runs asking for a missing table at once both build it (outside the lock,
+/// so a TBB worker waiting here never blocks a build it might be running) and get equal tables.
+class beta_table_cache {
+ public:
+  static constexpr std::size_t cells = 8192;
+  using table = std::vector<double>;  ///< the quantile at u = k / cells, k = 0 .. cells
+
+  explicit beta_table_cache(std::size_t capacity) : capacity_(capacity) {}
+  [[nodiscard]] std::shared_ptr<const table> get(double alpha, double beta);
+  [[nodiscard]] std::size_t size() const;
+
+  /// The process's cache (256 tables, 16 MB at most).
+  static beta_table_cache& shared();
+
+ private:
+  std::size_t capacity_;
+  mutable std::mutex mutex_;
+  std::map<std::pair<double, double>, std::shared_ptr<const table>> tables_;
+  std::deque<std::pair<double, double>> age_;
+};
 
 /// Bytes per customer for population and state (used for memory estimates).
 std::size_t population_bytes_per_agent();
