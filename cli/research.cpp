@@ -60,38 +60,6 @@ std::vector<std::string> csv_cells(const std::vector<std::string>& values) {
   return cells;
 }
 
-/// An append-only CSV file: rows are written through stdio; sync() flushes and fsyncs, so what
-/// a finished point wrote survives a crash.
-class live_table {
- public:
-  /// A new file starting with `header`, or with `header` empty, an existing one to append to.
-  live_table(const fs::path& path, const std::string& header) : path_(path) {
-    file_ = std::fopen(path.c_str(), header.empty() ? "a" : "w");
-    if (file_ == nullptr)
-      throw output_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
-    if (!header.empty()) append(header);
-  }
-  ~live_table() {
-    if (file_ != nullptr) std::fclose(file_);
-  }
-  live_table(const live_table&) = delete;
-  live_table& operator=(const live_table&) = delete;
-
-  void append(const std::string& row) {
-    if (std::fputs(row.c_str(), file_) < 0 || std::fputc('\n', file_) < 0) fail();
-  }
-  void sync() {
-    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) fail();
-  }
-
- private:
-  [[noreturn]] void fail() const {
-    throw output_error(fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
-  }
-  fs::path path_;
-  std::FILE* file_ = nullptr;
-};
-
 /// A failure inside a runner's callback (a write to a full disk), kept until the runner returns.
 /// Thrown there, it would cancel the runs in flight half-way through (their inner parallel loops
 /// share the cancellation) and crash them; instead no further point starts, the points in hand
@@ -1021,7 +989,8 @@ int calibrate(const std::string& file, const common_options& o, const calibratio
       throw output_error(fmt::format("{}; {}", e.what(), start->left_as_it_was()));
     }
   }
-  live_table evaluations(dir / "evaluations.csv", resuming ? std::string() : header);
+  durable_appender evaluations(dir / "evaluations.csv", !resuming);
+  if (!resuming) evaluations.append(header + "\n");
   if (start) {
     evaluations.sync();  // the header on disk before the folder counts as started
     start->done();
@@ -1093,7 +1062,7 @@ int calibrate(const std::string& file, const common_options& o, const calibratio
     }
     run_rows(design, to_run, true, [&](std::size_t i, std::vector<run_result>&& runs) {
       distances[i] = analysis::distance(pointers(runs), data);
-      evaluations.append(fmt::format("{},{},{}", design[i].index,
+      evaluations.append(fmt::format("{},{},{}\n", design[i].index,
                                      fmt::join(csv_cells(design[i].values), ","),
                                      analysis::csv_number(distances[i])));
       evaluations.sync();

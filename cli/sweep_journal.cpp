@@ -51,16 +51,28 @@ std::vector<std::string_view> complete_lines(std::string_view text) {
   return lines;
 }
 
-[[noreturn]] void fail_write(const fs::path& path) {
-  throw output_error(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));
-}
-
-void append_synced(std::FILE* file, const fs::path& path, const std::string& text) {
-  if (std::fputs(text.c_str(), file) < 0 || std::fflush(file) != 0 || ::fsync(::fileno(file)) != 0)
-    fail_write(path);
-}
-
 }  // namespace
+
+durable_appender::durable_appender(const fs::path& path, bool truncate) : path_(path) {
+  file_ = std::fopen(path.c_str(), truncate ? "w" : "a");
+  if (file_ == nullptr) fail();
+}
+
+durable_appender::~durable_appender() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+void durable_appender::append(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), file_) != text.size()) fail();
+}
+
+void durable_appender::sync() {
+  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) fail();
+}
+
+void durable_appender::fail() const {
+  throw output_error(fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
+}
 
 std::string shard::text() const {
   return fmt::format("{}/{}", index, count);
@@ -344,23 +356,20 @@ sweep_journal::sweep_journal(const fs::path& dir, const sweep_identity& identity
   open_for_append();
 }
 
-sweep_journal::~sweep_journal() {
-  if (results_ != nullptr) std::fclose(results_);
-  if (done_ != nullptr) std::fclose(done_);
-}
+sweep_journal::~sweep_journal() = default;
 
 void sweep_journal::open_for_append() {
-  results_ = std::fopen((dir_ / results_file).c_str(), "a");
-  if (results_ == nullptr) fail_write(dir_ / results_file);
-  done_ = std::fopen((dir_ / done_file).c_str(), "a");
-  if (done_ == nullptr) fail_write(dir_ / done_file);
+  results_.emplace(dir_ / results_file);
+  done_.emplace(dir_ / done_file);
 }
 
 void sweep_journal::record(std::size_t point, std::vector<std::string> rows) {
   std::string text;
   for (const auto& r : rows) text += r + "\n";
-  append_synced(results_, dir_ / results_file, text);
-  append_synced(done_, dir_ / done_file, fmt::format("{}\n", point));
+  results_->append(text);
+  results_->sync();
+  done_->append(fmt::format("{}\n", point));
+  done_->sync();
   rows_[point] = std::move(rows);
 }
 

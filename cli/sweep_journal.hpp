@@ -19,6 +19,26 @@
 
 namespace cesim::cli {
 
+/// A file written only at its end, whose writes survive a crash once sync() returns: what a
+/// finished point wrote is on disk before the folder says so. Errors name the file.
+class durable_appender {
+ public:
+  /// Opens `path` to append to it; with `truncate`, empties it first.
+  explicit durable_appender(const std::filesystem::path& path, bool truncate = false);
+  ~durable_appender();
+  durable_appender(const durable_appender&) = delete;
+  durable_appender& operator=(const durable_appender&) = delete;
+
+  void append(std::string_view text);
+  /// Flushes and fsyncs.
+  void sync();
+
+ private:
+  [[noreturn]] void fail() const;
+  std::filesystem::path path_;
+  std::FILE* file_ = nullptr;
+};
+
 /// The slice of a sweep one process runs: the points whose index modulo `count` is `index`
 /// (round robin, so cheap and dear regions of a grid spread over all shards).
 struct shard {
@@ -138,8 +158,8 @@ class sweep_journal {
   std::optional<analysis::folder_lock> lock_;
   std::string header_;
   std::map<std::size_t, std::vector<std::string>> rows_;
-  std::FILE* results_ = nullptr;
-  std::FILE* done_ = nullptr;
+  std::optional<durable_appender> results_;
+  std::optional<durable_appender> done_;
 };
 
 }  // namespace cesim::cli
