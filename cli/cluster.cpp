@@ -260,11 +260,12 @@ struct cluster::coordinator final : analysis::job_executor {
           // node, say): that is reported like any invalid input, not as an internal error.
           const auto [job, payload] = split_job(bytes);
           const bool input = !payload.empty() && payload.front() == 'i';
-          const std::string text = fmt::format("rank {}, job {}: {}", worker, job,
-                                               payload.empty() ? payload : payload.substr(1));
-          fail(job, input ? std::make_exception_ptr(input_error(
-                                source_mark::named(fmt::format("rank {}", worker)), "", text))
-                          : std::make_exception_ptr(std::runtime_error(text)));
+          const std::string where = fmt::format("rank {}, job {}", worker, job);
+          const std::string what(payload.empty() ? payload : payload.substr(1));
+          fail(job, input
+                        ? std::make_exception_ptr(input_error(source_mark::named(where), "", what))
+                        : std::make_exception_ptr(
+                              std::runtime_error(fmt::format("{}: {}", where, what))));
         }
         waiting.push_back(worker);
       }

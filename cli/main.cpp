@@ -50,7 +50,7 @@ int command_run(const std::string& file, const common_options& o, std::uint32_t 
   analysis::output_directory dir(oo.out ? fs::path(*oo.out) : default_output_dir(s.name), oo.force,
                                  input_paths(s));
 
-  const std::vector<analysis::scenario_recipe> recipe{{file, make_load_options(o)}};
+  const std::vector<analysis::scenario_recipe> recipe{{file, make_load_options(o), {}}};
   auto runs = run_all({s}, recipe, replications, threads, s.name, check);
   analysis::replicated_result result;
   result.runs = std::move(runs.front());
@@ -238,7 +238,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   const auto lo = make_load_options(o);
   // Every arm is loaded and checked before anything runs.
   std::vector<scenario> arms;
-  std::vector<analysis::scenario_recipe> recipes{{files.front(), lo}};
+  std::vector<analysis::scenario_recipe> recipes{{files.front(), lo, {}}};
   std::vector<std::string> names{"baseline"};
   std::vector<std::string> descriptions{"the scenario as written"};
   const scenario base = io::load_scenario(files.front(), lo);
@@ -256,7 +256,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   for (const auto& v : base.variants) {
     if (!only.empty() && std::find(only.begin(), only.end(), v.name) == only.end()) continue;
     arms.push_back(io::load_variant(files.front(), lo, v));
-    recipes.push_back({files.front(), lo});
+    recipes.push_back({files.front(), lo, {}});
     recipes.back().options.overrides.insert(recipes.back().options.overrides.end(),
                                             v.overrides.begin(), v.overrides.end());
     names.push_back(v.name);
@@ -267,7 +267,7 @@ int command_compare(const std::vector<std::string>& files, const common_options&
   }
   for (std::size_t f = 1; f < files.size(); ++f) {
     arms.push_back(io::load_scenario(files[f], lo));
-    recipes.push_back({files[f], lo});
+    recipes.push_back({files[f], lo, {}});
     std::string name = arms.back().name;
     while (std::find(names.begin(), names.end(), name) != names.end())
       name += "_" + std::to_string(f);

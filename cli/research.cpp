@@ -175,6 +175,7 @@ bool run_and_record(const analysis::sweep_spec& spec,
   ro.replications = spec.replications;
   ro.threads = threads;
   ro.base = base;
+  ro.inputs = first.inputs;
   ro.on_step = [&] { progress.advance(); };
   deferred_failure write_failure;
   ro.may_start_point = [&](std::size_t) { return stop_signal() == 0 && !write_failure.failed(); };
@@ -1005,6 +1006,7 @@ int calibrate(const std::string& file, const common_options& o, const calibratio
   ro.replications = spec.replications;
   ro.threads = threads;
   ro.base = base;
+  ro.inputs = s.inputs;
   deferred_failure write_failure;
   ro.may_start_point = [&](std::size_t) { return stop_signal() == 0 && !write_failure.failed(); };
 

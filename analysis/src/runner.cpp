@@ -1,5 +1,6 @@
 #include "cesim/analysis/runner.hpp"
 
+#include <fmt/format.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_group.h>
 
@@ -7,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "cesim/error.hpp"
 #include "cesim/io/scenario_loader.hpp"
 #include "cesim/sim/memory.hpp"
 
@@ -110,11 +112,29 @@ void count_steps_run_elsewhere(const std::function<void()>& on_step, std::mutex&
   for (std::uint32_t t = 0; t < steps; ++t) on_step();
 }
 
+void check_inputs_unchanged(std::span<const input_file> expected,
+                            std::span<const input_file> loaded) {
+  for (const auto& file : loaded) {
+    const auto known = std::find_if(expected.begin(), expected.end(), [&](const input_file& e) {
+      return e.path == file.path && e.role == file.role;
+    });
+    if (known == expected.end() || known->sha256 == file.sha256) continue;
+    throw input_error(source_mark::named(file.path), "",
+                      fmt::format("changed since the command started (sha256 {} now, {} then): "
+                                  "results of two versions would be mixed; do not edit the "
+                                  "inputs while a command runs",
+                                  file.sha256.substr(0, 12), known->sha256.substr(0, 12)));
+  }
+}
+
 run_result run_described(const job_description& job,
                          std::optional<std::pair<std::string, scenario>>& cache) {
   const std::string key = encode(job.recipe);
-  if (!cache || cache->first != key)
-    cache.emplace(key, io::load_scenario(job.recipe.file, job.recipe.options));
+  if (!cache || cache->first != key) {
+    scenario loaded = io::load_scenario(job.recipe.file, job.recipe.options);
+    check_inputs_unchanged(job.recipe.inputs, loaded.inputs);
+    cache.emplace(key, std::move(loaded));
+  }
   run_options ro;
   ro.replication = job.replication;
   ro.check_invariants = job.check_invariants;
@@ -136,9 +156,10 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
   };
   if (recipes.size() == arms.size())
     batch.describe = [&](std::size_t job) {
-      return job_description{recipes[job / replications],
-                             static_cast<std::uint32_t>(job % replications),
-                             options.check_invariants};
+      job_description d{recipes[job / replications], static_cast<std::uint32_t>(job % replications),
+                        options.check_invariants};
+      d.recipe.inputs = arms[job / replications].inputs;
+      return d;
     };
   batch.done = [&](std::size_t job, run_result&& result) {
     runs[job / replications][job % replications] = std::move(result);

@@ -29,7 +29,7 @@ scenario_recipe point_recipe(const sweep_spec& spec, const std::vector<override_
                              const io::load_options& base) {
   // The sweep's fixed `set` first, then the command line (so --population can shrink a sweep
   // for a trial), then the point's parameters, which must win.
-  scenario_recipe recipe{spec.scenario_file, base};
+  scenario_recipe recipe{spec.scenario_file, base, {}};
   auto& overrides = recipe.options.overrides;
   const auto fixed = static_cast<long>(std::min(spec.fixed.size(), point.size()));
   overrides.insert(overrides.begin(), point.begin(), point.begin() + fixed);
@@ -78,9 +78,10 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
                    options.on_step, progress_lock);
   };
   batch.describe = [&](std::size_t job) {
-    return job_description{point_recipe(spec, points[job / replications], options.base),
-                           static_cast<std::uint32_t>(job % replications),
-                           options.check_invariants};
+    job_description d{point_recipe(spec, points[job / replications], options.base),
+                      static_cast<std::uint32_t>(job % replications), options.check_invariants};
+    d.recipe.inputs = options.inputs;
+    return d;
   };
   batch.done = [&](std::size_t job, run_result&& result) {
     done(job / replications, static_cast<std::uint32_t>(job % replications), result);

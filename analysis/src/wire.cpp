@@ -15,8 +15,8 @@ namespace cesim::analysis {
 namespace {
 
 constexpr std::uint32_t magic = 0x57534543;  // "CESW" in little-endian byte order
-constexpr std::uint16_t version = 1;
-constexpr std::size_t header_size = 16;  // magic, version, kind, payload length
+constexpr std::uint16_t version = 2;         // 2: recipes carry their input hashes
+constexpr std::size_t header_size = 16;      // magic, version, kind, payload length
 
 enum class kind : std::uint16_t { run_result = 1, scenario_recipe = 2 };
 
@@ -84,9 +84,14 @@ void members(S& o, F& f) {
   f(o.overrides, o.persona_dirs);
 }
 
+template <is<input_file> S, class F>
+void members(S& i, F& f) {
+  f(i.path, i.sha256, i.role);
+}
+
 template <is<scenario_recipe> S, class F>
 void members(S& r, F& f) {
-  f(r.file, r.options);
+  f(r.file, r.options, r.inputs);
 }
 
 // A member added to one of these structs changes its aggregate field count and stops the build
@@ -115,7 +120,8 @@ static_assert(has_fields<segment_summary, 22>, "update the segment_summary field
 static_assert(has_fields<run_result, 21>, "update the run_result field list in wire.cpp");
 static_assert(has_fields<override_spec, 3>, "update the override_spec field list in wire.cpp");
 static_assert(has_fields<io::load_options, 2>, "update the load_options field list in wire.cpp");
-static_assert(has_fields<scenario_recipe, 2>, "update the scenario_recipe field list in wire.cpp");
+static_assert(has_fields<input_file, 3>, "update the input_file field list in wire.cpp");
+static_assert(has_fields<scenario_recipe, 3>, "update the scenario_recipe field list in wire.cpp");
 static_assert(sizeof(int) == 4, "vote_winner travels as int32");
 
 template <class T>

@@ -111,4 +111,35 @@ if [[ -e never ]]; then
 fi
 echo "  exit 3, \"this is a scenario file, not a sweep\", nothing written"
 
+echo "a worker that reads another version of the scenario stops the job instead of mixing versions"
+# MPMD: rank 0 and rank 1 start in different folders whose sc/ differ by one comment line, as if
+# the file were edited while the command ran; rank 1 must refuse the jobs it is handed.
+mkdir -p edited/rank0 edited/rank1
+cp -r "$src/scenarios" edited/rank0/sc
+cp -r "$src/scenarios" edited/rank1/sc
+echo "# edited after the command started" >>edited/rank1/sc/burger_contest.yaml
+status=0
+# Enough jobs (16 replications of 57,000 customers) that rank 1 asks for one before rank 0 is done.
+timeout 120 "$mpirun" --oversubscribe -np 1 --wdir "$scratch/edited/rank0" \
+  "$cesim" run sc/burger_contest.yaml -r 16 --no-report -q --out "$scratch/edited/out" : \
+  -np 1 --wdir "$scratch/edited/rank1" \
+  "$cesim" run sc/burger_contest.yaml -r 16 --no-report -q --out "$scratch/edited/out" \
+  2>error.txt || status=$?
+if [[ $status -ne 3 ]]; then
+  echo "FAIL: expected exit 3 (invalid input), got $status" >&2
+  cat error.txt >&2
+  exit 1
+fi
+if ! grep -q "rank 1, job [0-9]*: sc/burger_contest.yaml: changed since the command started" \
+  error.txt; then
+  echo "FAIL: the error does not name the rank, the job and the changed file:" >&2
+  cat error.txt >&2
+  exit 1
+fi
+if [[ -e edited/out ]]; then
+  echo "FAIL: a results folder was written despite the error" >&2
+  exit 1
+fi
+echo "  exit 3, \"rank 1, job N: sc/burger_contest.yaml: changed since the command started\""
+
 echo "all outputs of 2 ranks equal those of one process"

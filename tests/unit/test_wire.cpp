@@ -3,11 +3,14 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cesim/analysis/runner.hpp"
 #include "cesim/analysis/wire.hpp"
+#include "cesim/error.hpp"
 #include "cesim/sim/simulation.hpp"
 #include "test_support.hpp"
 
@@ -105,6 +108,12 @@ void check_recipes_equal(const scenario_recipe& a, const scenario_recipe& b) {
     CHECK(a.options.overrides[i].origin == b.options.overrides[i].origin);
   }
   CHECK(a.options.persona_dirs == b.options.persona_dirs);
+  REQUIRE(a.inputs.size() == b.inputs.size());
+  for (std::size_t i = 0; i < a.inputs.size(); ++i) {
+    CHECK(a.inputs[i].path == b.inputs[i].path);
+    CHECK(a.inputs[i].sha256 == b.inputs[i].sha256);
+    CHECK(a.inputs[i].role == b.inputs[i].role);
+  }
 }
 
 /// The burger contest, small and short, with a vote beside the contest so that vote counts,
@@ -228,6 +237,8 @@ TEST_CASE("a scenario recipe with overrides and persona folders survives the wir
   r.options.overrides.push_back({"touchpoints.store.quality.mean", "0.8", "variant better_store"});
   r.options.overrides.push_back({"segments", "[]", ""});
   r.options.persona_dirs = {"/tmp/personas", "", "relative/dir with spaces"};
+  r.inputs = {{"scenarios/burger_contest.yaml", std::string(64, 'a'), "scenario"},
+              {"personas/x.yaml", "", "persona"}};
   const std::string bytes = analysis::encode(r);
   const scenario_recipe back = analysis::decode_recipe(bytes);
   check_recipes_equal(r, back);
@@ -242,6 +253,35 @@ TEST_CASE("a scenario recipe with overrides and persona folders survives the wir
   o.replication = 3;
   CHECK(test::identical(run_replication(io::load_scenario(burger.file, burger.options), o),
                         simulated()));
+}
+
+TEST_CASE("a worker refuses a recipe whose input files changed since the coordinator loaded them",
+          "[wire]") {
+  scenario_recipe recipe = small_burger_recipe();
+  const scenario loaded = io::load_scenario(recipe.file, recipe.options);
+  REQUIRE(!loaded.inputs.empty());
+  recipe.inputs = loaded.inputs;
+  analysis::job_description job{recipe, 3, false};
+  std::optional<std::pair<std::string, scenario>> cache;
+  CHECK(test::identical(analysis::run_described(job, cache), simulated()));
+
+  // The coordinator saw another version of the scenario file than this process now reads.
+  job.recipe.inputs.front().sha256 = std::string(64, '0');
+  cache.reset();
+  try {
+    (void)analysis::run_described(job, cache);
+    FAIL("an edited input ran");
+  } catch (const input_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains(loaded.inputs.front().path));
+    CHECK_THAT(e.what(), Catch::Contains("changed since the command started (sha256 " +
+                                         loaded.inputs.front().sha256.substr(0, 12) +
+                                         " now, 000000000000 then)"));
+  }
+  CHECK(!cache);  // nothing of the changed file is kept for the next job
+
+  // A file the coordinator did not record (the sweep file, say) is not checked.
+  job.recipe.inputs.erase(job.recipe.inputs.begin());
+  CHECK_NOTHROW(analysis::run_described(job, cache));
 }
 
 TEST_CASE("every truncation of a wire message is refused", "[wire]") {
@@ -281,8 +321,8 @@ TEST_CASE("wire messages of the wrong kind or with a foreign header are refused"
                     Catch::Contains("not a cesim wire message"));
 
   std::string bad_version = result;
-  bad_version[4] = 2;
-  CHECK_THROWS_WITH(analysis::decode_run_result(bad_version), Catch::Contains("version 2"));
+  bad_version[4] = 1;  // the version before recipes carried their inputs' hashes
+  CHECK_THROWS_WITH(analysis::decode_run_result(bad_version), Catch::Contains("version 1"));
   std::string bad_kind = result;
   bad_kind[6] = 9;
   CHECK_THROWS_WITH(analysis::decode_run_result(bad_kind), Catch::Contains("unknown kind 9"));

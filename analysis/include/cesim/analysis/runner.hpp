@@ -81,6 +81,11 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
                 const std::function<void(std::size_t, run_result&&)>& done,
                 const std::function<bool(std::size_t)>& may_start = {});
 
+/// Throws input_error naming the first loaded file whose hash differs from the one the
+/// coordinator recorded for the same path (files it did not record are not checked).
+void check_inputs_unchanged(std::span<const input_file> expected,
+                            std::span<const input_file> loaded);
+
 /// A job as another process runs it: loads the scenario (reusing `cache` when the recipe is the
 /// one loaded last) and runs the replication.
 run_result run_described(const job_description& job,

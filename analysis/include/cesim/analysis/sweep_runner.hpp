@@ -22,6 +22,9 @@ struct point_run_options {
   unsigned threads = 1;
   /// Applied before each point's own overrides (command-line --set, --population, ...).
   io::load_options base;
+  /// The input files as the command loaded them at its start; runs in other processes check
+  /// theirs against these (see scenario_recipe::inputs).
+  std::vector<input_file> inputs;
   bool check_invariants = false;
   std::function<void()> on_step;
   /// Asked before the first replication of each point; false stops the sweep there (a point

@@ -18,6 +18,10 @@ namespace cesim::analysis {
 struct scenario_recipe {
   std::string file;
   io::load_options options;
+  /// The input files as the coordinator loaded them, with their hashes: a worker that loads
+  /// the recipe checks its files against these, so a file edited while the command runs stops
+  /// it instead of mixing results of two versions.
+  std::vector<input_file> inputs;
 };
 
 std::string encode(const run_result& r);
