@@ -340,7 +340,7 @@ void cluster::distribute_jobs() {
 int cluster::serve() {
   // One job at a time, with every thread of this rank inside it; for small scenarios, start
   // one rank per core with --threads 1 instead.
-  std::optional<std::pair<std::string, scenario> > cache;
+  analysis::worker_cache cache;
   send({}, 0, tag_request);
   for (;;) {
     int flag = 0;

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "cesim/error.hpp"
 #include "cesim/io/scenario_loader.hpp"
+#include "cesim/network/network_cache.hpp"
 #include "cesim/sim/memory.hpp"
 
 namespace cesim::analysis {
@@ -93,10 +95,12 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
 }
 
 run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
-                   const std::function<void()>& on_step, std::mutex& progress_lock) {
+                   const std::function<void()>& on_step, std::mutex& progress_lock,
+                   network_cache* networks) {
   run_options ro;
   ro.replication = replication;
   ro.check_invariants = check_invariants;
+  ro.networks = networks;
   if (on_step)
     ro.on_step = [&](std::uint32_t) {
       const std::lock_guard guard(progress_lock);
@@ -127,18 +131,24 @@ void check_inputs_unchanged(std::span<const input_file> expected,
   }
 }
 
-run_result run_described(const job_description& job,
-                         std::optional<std::pair<std::string, scenario>>& cache) {
+run_result run_described(const job_description& job, worker_cache& cache) {
   const std::string key = encode(job.recipe);
-  if (!cache || cache->first != key) {
+  auto& kept = cache.scenarios;
+  auto found =
+      std::find_if(kept.begin(), kept.end(),
+                   [&](const std::pair<std::string, scenario>& e) { return e.first == key; });
+  if (found == kept.end()) {
     scenario loaded = io::load_scenario(job.recipe.file, job.recipe.options);
     check_inputs_unchanged(job.recipe.inputs, loaded.inputs);
-    cache.emplace(key, std::move(loaded));
+    if (kept.size() == worker_cache::scenarios_kept) kept.pop_front();
+    kept.emplace_back(key, std::move(loaded));
+    found = std::prev(kept.end());
   }
   run_options ro;
   ro.replication = job.replication;
   ro.check_invariants = job.check_invariants;
-  return run_replication(cache->second, ro);
+  ro.networks = &cache.networks;
+  return run_replication(found->second, ro);
 }
 
 std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
@@ -146,28 +156,34 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
                                               std::span<const scenario_recipe> recipes) {
   const std::uint32_t replications = std::max<std::uint32_t>(1, options.replications);
   std::vector<std::vector<run_result>> runs(arms.size(), std::vector<run_result>(replications));
+  // Jobs go replication by replication, the arms of each side by side, so the arms of one
+  // replication follow each other and share its network while the cache still holds it.
+  const auto arm_of = [&](std::size_t job) { return job % arms.size(); };
+  const auto replication_of = [&](std::size_t job) {
+    return static_cast<std::uint32_t>(job / arms.size());
+  };
+  std::optional<network_cache> networks;
+  if (arms.size() > 1) networks.emplace(std::max<std::uint32_t>(1, options.concurrent));
   std::mutex progress_lock;
   job_batch batch;
   batch.jobs = arms.size() * replications;
   batch.concurrent = options.concurrent;
   batch.run = [&](std::size_t job) {
-    return run_one(arms[job / replications], static_cast<std::uint32_t>(job % replications),
-                   options.check_invariants, options.on_step, progress_lock);
+    return run_one(arms[arm_of(job)], replication_of(job), options.check_invariants,
+                   options.on_step, progress_lock, networks ? &*networks : nullptr);
   };
   if (recipes.size() == arms.size())
     batch.describe = [&](std::size_t job) {
-      job_description d{recipes[job / replications], static_cast<std::uint32_t>(job % replications),
-                        options.check_invariants};
-      d.recipe.inputs = arms[job / replications].inputs;
+      job_description d{recipes[arm_of(job)], replication_of(job), options.check_invariants};
+      d.recipe.inputs = arms[arm_of(job)].inputs;
       return d;
     };
   batch.done = [&](std::size_t job, run_result&& result) {
-    runs[job / replications][job % replications] = std::move(result);
+    runs[arm_of(job)][replication_of(job)] = std::move(result);
   };
   batch.may_start = options.may_start;
   batch.ran_elsewhere = [&](std::size_t job) {
-    count_steps_run_elsewhere(options.on_step, progress_lock,
-                              arms[job / replications].time.horizon);
+    count_steps_run_elsewhere(options.on_step, progress_lock, arms[arm_of(job)].time.horizon);
   };
   execute(batch);
   return runs;

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "cesim/util/field_count.hpp"
+
 namespace cesim::analysis {
 
 namespace {
@@ -94,24 +96,7 @@ void members(S& r, F& f) {
   f(r.file, r.options, r.inputs);
 }
 
-// A member added to one of these structs changes its aggregate field count and stops the build
-// here until the field lists above include it.
-struct any_field {
-  template <class T>
-  operator T() const;  // never defined: only used in unevaluated brace-initialization
-};
-template <std::size_t>
-using any_field_for = any_field;
-template <class T, std::size_t... I>
-constexpr bool takes_fields(std::index_sequence<I...>) {
-  return requires {
-    T{any_field_for<I>{}...};
-  };
-}
-template <class T, std::size_t N>
-constexpr bool has_fields = takes_fields<T>(std::make_index_sequence<N>{}) &&
-                            !takes_fields<T>(std::make_index_sequence<N + 1>{});
-
+// A member added to one of these structs stops the build here until the lists above include it.
 static_assert(has_fields<segment_tally, 29>, "update the segment_tally field list in wire.cpp");
 static_assert(has_fields<touchpoint_tally, 5>,
               "update the touchpoint_tally field list in wire.cpp");

@@ -17,6 +17,7 @@
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/mechanisms/word_of_mouth.hpp"
 #include "cesim/network/generators.hpp"
+#include "cesim/network/network_cache.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/sim/blocks.hpp"
 #include "cesim/sim/memory.hpp"
@@ -30,9 +31,9 @@ struct simulation::impl {
   compiled_model model;
   population people;
   agent_state state;
-  social_network network;
-  impulse_outbox outbox;  ///< stories told this step
-  impulse_outbox inbox;   ///< stories told last step, delivered this step
+  std::shared_ptr<const social_network> network;  ///< shared with other runs, never changed
+  impulse_outbox outbox;                          ///< stories told this step
+  impulse_outbox inbox;                           ///< stories told last step, delivered this step
   reach_tracker reach;
   std::vector<std::uint64_t> tellers;  ///< bit per customer: has a story in the inbox
   /// Pushed delivery: this step's successful hearings, per block of tellers, then all sorted.
@@ -53,7 +54,9 @@ struct simulation::impl {
     auto synthesized = synthesize_population(sc, key);
     people = std::move(synthesized.people);
     state = std::move(synthesized.initial);
-    network = build_network(sc, people, key);
+    network = options.networks
+                  ? options.networks->get(sc, people, key)
+                  : std::make_shared<const social_network>(build_network(sc, people, key));
     outbox.resize(people.size);
     inbox.resize(people.size);
     reach.reset(model.origin_names.size(), people.size);
@@ -70,11 +73,11 @@ struct simulation::impl {
     for (const auto& seg : sc.segments) result.segment_names.push_back(seg.name);
     for (const auto& tp : sc.touchpoints) result.touchpoint_names.push_back(tp.name);
     result.origin_names = model.origin_names;
-    result.network_edges = network.well_mixed ? 0 : network.edges();
-    result.network_mean_degree = network.well_mixed ? network.contacts_per_step
+    result.network_edges = network->well_mixed ? 0 : network->edges();
+    result.network_mean_degree = network->well_mixed ? network->contacts_per_step
                                  : people.size == 0
                                      ? 0.0
-                                     : 2.0 * static_cast<double>(network.edges()) / people.size;
+                                     : 2.0 * static_cast<double>(network->edges()) / people.size;
     result.series.reserve((std::size_t{sc.time.horizon} + 1) * model.segments);
     result.touchpoint_series.reserve(std::size_t{sc.time.horizon} * model.touchpoints);
     public_rating = initial_public_rating();
@@ -82,7 +85,7 @@ struct simulation::impl {
   }
 
   step_view view() {
-    return step_view{model, people, state,       outbox, inbox, tellers,      network,
+    return step_view{model, people, state,       outbox, inbox, tellers,      *network,
                      reach, heard,  referred_by, key,    step,  public_rating};
   }
 
@@ -126,7 +129,7 @@ struct simulation::impl {
   /// everyone and finds its place in each teller's row. Pushing is faster at any share of
   /// tellers (bench/micro: 16 times at half the customers telling), so pull is for tests.
   [[nodiscard]] bool push_delivery() const {
-    if (network.well_mixed) return false;
+    if (network->well_mixed) return false;
     return options.wom_delivery != run_options::delivery::pull;
   }
 
@@ -139,7 +142,7 @@ struct simulation::impl {
     if (step >= sc.time.horizon) throw std::logic_error("simulation already reached its horizon");
     ++step;
     step_view v = view();
-    campaigns->prepare_step(v, network);
+    campaigns->prepare_step(v, *network);
     if (push_delivery()) {
       mechanisms::collect_hearings(v, block_hearings, hearings);
       v.hearings = &hearings;
@@ -332,7 +335,7 @@ const agent_state& simulation::state() const {
   return impl_->state;
 }
 const social_network& simulation::network() const {
-  return impl_->network;
+  return *impl_->network;
 }
 std::uint8_t simulation::campaign_choice(std::size_t c, std::uint32_t i) const {
   const auto& rt = impl_->campaigns->runtime(c);

@@ -262,12 +262,12 @@ TEST_CASE("a worker refuses a recipe whose input files changed since the coordin
   REQUIRE(!loaded.inputs.empty());
   recipe.inputs = loaded.inputs;
   analysis::job_description job{recipe, 3, false};
-  std::optional<std::pair<std::string, scenario>> cache;
+  analysis::worker_cache cache;
   CHECK(test::identical(analysis::run_described(job, cache), simulated()));
 
   // The coordinator saw another version of the scenario file than this process now reads.
   job.recipe.inputs.front().sha256 = std::string(64, '0');
-  cache.reset();
+  cache.scenarios.clear();
   try {
     (void)analysis::run_described(job, cache);
     FAIL("an edited input ran");
@@ -277,11 +277,42 @@ TEST_CASE("a worker refuses a recipe whose input files changed since the coordin
                                          loaded.inputs.front().sha256.substr(0, 12) +
                                          " now, 000000000000 then)"));
   }
-  CHECK(!cache);  // nothing of the changed file is kept for the next job
+  CHECK(cache.scenarios.empty());  // nothing of the changed file is kept for the next job
 
   // A file the coordinator did not record (the sweep file, say) is not checked.
   job.recipe.inputs.erase(job.recipe.inputs.begin());
   CHECK_NOTHROW(analysis::run_described(job, cache));
+}
+
+TEST_CASE("a worker keeps the scenarios of recent recipes and shares a replication's network",
+          "[wire]") {
+  // compare hands a worker the arms of one replication in turn: baseline, variant, baseline.
+  const scenario_recipe baseline = small_burger_recipe();
+  scenario_recipe without_poll = baseline;
+  without_poll.options.overrides.push_back({"campaigns", "[]", "test"});
+  analysis::worker_cache cache;
+  const auto run = [&](const scenario_recipe& r, std::uint32_t replication) {
+    return analysis::run_described(analysis::job_description{r, replication, false}, cache);
+  };
+  CHECK(test::identical(run(baseline, 3), simulated()));
+  const run_result variant = run(without_poll, 3);
+  CHECK(variant.campaign_names.empty());
+  CHECK(test::identical(run(baseline, 3), simulated()));
+  CHECK(cache.scenarios.size() == 2);
+  CHECK(cache.networks.builds() == 1);
+  run_options alone;
+  alone.replication = 3;
+  CHECK(test::identical(
+      variant, run_replication(io::load_scenario(without_poll.file, without_poll.options), alone)));
+  // The next replication builds its own network; only the newest recipes stay.
+  (void)run(baseline, 4);
+  CHECK(cache.networks.builds() == 2);
+  for (int extra = 0; extra < 10; ++extra) {
+    scenario_recipe other = baseline;
+    other.options.overrides.push_back({"seed", std::to_string(100 + extra), "test"});
+    (void)run(other, 0);
+  }
+  CHECK(cache.scenarios.size() == analysis::worker_cache::scenarios_kept);
 }
 
 TEST_CASE("every truncation of a wire message is refused", "[wire]") {

@@ -11,6 +11,8 @@
 
 namespace cesim {
 
+class network_cache;
+
 struct run_options {
   std::uint64_t replication = 0;
   /// Checks every state value after each step (no NaN, all in range, status valid) and
@@ -27,6 +29,8 @@ struct run_options {
   /// automatic pushes from the tellers, which measured faster at every share of tellers. Fixed
   /// directions are for tests.
   enum class delivery : std::uint8_t { automatic, pull, push } wom_delivery = delivery::automatic;
+  /// Where runs of one batch share networks (the arms of a replication); none: built here.
+  network_cache* networks = nullptr;
 };
 
 class simulation {

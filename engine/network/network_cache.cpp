@@ -1,0 +1,99 @@
+#include "cesim/network/network_cache.hpp"
+
+#include <algorithm>
+
+#include "cesim/network/generators.hpp"
+#include "cesim/util/field_count.hpp"
+
+namespace cesim {
+
+namespace {
+
+// Every field of these feeds the generators; one added later must join the comparison below.
+static_assert(has_fields<network_config, 10>, "compare the new network_config field below");
+static_assert(has_fields<rng::key, 2>, "compare the new rng::key field below");
+static_assert(has_fields<network_cache::inputs, 7>, "compare the new inputs field below");
+
+bool same_generator_config(const network_config& a, const network_config& b) {
+  // contacts_per_step and edge_list only matter for the kinds that are never kept.
+  return a.kind == b.kind && a.mean_degree == b.mean_degree && a.rewiring == b.rewiring &&
+         a.mixing == b.mixing && a.ties == b.ties && a.strong_share == b.strong_share &&
+         a.strong_strength == b.strong_strength && a.weak_strength == b.weak_strength;
+}
+
+bool same_degree_weights(const std::vector<double>& weights, const scenario& s) {
+  return weights.size() == s.personas.size() &&
+         std::equal(weights.begin(), weights.end(), s.personas.begin(),
+                    [](double w, const persona& p) { return w == p.degree_weight; });
+}
+
+bool made_from(const network_cache::inputs& in, const scenario& s, const population& people,
+               rng::key key) {
+  // The cheap fields first; the per-customer arrays only when everything else matches.
+  return in.key.seed == key.seed && in.key.replication == key.replication &&
+         in.persona.size() == people.size && in.segments == s.segments.size() &&
+         same_generator_config(in.network, s.network) &&
+         same_degree_weights(in.degree_weights, s) && in.segment_begin == people.segment_begin &&
+         in.persona == people.persona && in.segment == people.segment;
+}
+
+network_cache::inputs inputs_of(const scenario& s, const population& people, rng::key key) {
+  network_cache::inputs in;
+  in.network = s.network;
+  for (const auto& p : s.personas) in.degree_weights.push_back(p.degree_weight);
+  in.segments = s.segments.size();
+  in.key = key;
+  in.persona = people.persona;
+  in.segment = people.segment;
+  in.segment_begin = people.segment_begin;
+  return in;
+}
+
+}  // namespace
+
+network_cache::network_cache(std::size_t keep) : keep_(std::max<std::size_t>(1, keep)) {}
+
+std::shared_ptr<const social_network> network_cache::get(const scenario& s,
+                                                         const population& people, rng::key key) {
+  const auto kind = s.network.kind;
+  if (kind == network_kind::edge_list || kind == network_kind::well_mixed)
+    return std::make_shared<const social_network>(build_network(s, people, key));
+  const auto find = [&] {
+    return std::find_if(entries_.begin(), entries_.end(),
+                        [&](const entry& e) { return made_from(e.made_from, s, people, key); });
+  };
+  {
+    const std::lock_guard guard(mutex_);
+    if (const auto it = find(); it != entries_.end()) {
+      entry found = std::move(*it);
+      entries_.erase(it);
+      entries_.push_back(std::move(found));
+      return entries_.back().network;
+    }
+    // A miss starts another replication: networks no run holds any more are not asked for
+    // again, and freeing them first keeps memory at the networks in use plus the one built now.
+    std::erase_if(entries_, [](const entry& e) { return e.network.use_count() == 1; });
+  }
+  // Built outside the lock: the build runs parallel loops, and a thread waiting here for another
+  // run's build could be the one that build needs. Two runs asking at once both build; the
+  // networks are equal, and the first one stored is kept.
+  auto built = std::make_shared<const social_network>(build_network(s, people, key));
+  const std::lock_guard guard(mutex_);
+  ++builds_;
+  if (const auto it = find(); it != entries_.end()) return it->network;
+  entries_.push_back({inputs_of(s, people, key), built});
+  if (entries_.size() > keep_) entries_.pop_front();
+  return built;
+}
+
+std::size_t network_cache::builds() const {
+  const std::lock_guard guard(mutex_);
+  return builds_;
+}
+
+std::size_t network_cache::size() const {
+  const std::lock_guard guard(mutex_);
+  return entries_.size();
+}
+
+}  // namespace cesim

@@ -1,0 +1,151 @@
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <vector>
+
+#include "cesim/analysis/runner.hpp"
+#include "cesim/network/generators.hpp"
+#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/simulation.hpp"
+#include "test_support.hpp"
+
+using namespace cesim;
+
+namespace {
+
+bool same_network(const social_network& a, const social_network& b) {
+  return a.agents == b.agents && a.well_mixed == b.well_mixed && a.offsets == b.offsets &&
+         std::equal(a.neighbors.begin(), a.neighbors.end(), b.neighbors.begin(),
+                    b.neighbors.end()) &&
+         std::equal(a.strength.begin(), a.strength.end(), b.strength.begin(), b.strength.end());
+}
+
+struct arm {
+  scenario s;
+  population people;
+};
+
+arm make_arm(const scenario& s, std::uint64_t replication = 0) {
+  return {s, synthesize_population(s, rng::key{s.seed, replication}).people};
+}
+
+}  // namespace
+
+TEST_CASE("arms that differ outside the network's inputs share one network, built once",
+          "[network]") {
+  test::temp_dir dir;
+  const scenario base = test::load_text(dir, test::small_scenario(3000, 4));
+  scenario better_store = base;  // a touchpoint changed: the network's inputs are not
+  better_store.touchpoints[2].quality_mean += 0.1;
+
+  network_cache cache(2);
+  const auto a = make_arm(base);
+  const auto b = make_arm(better_store);
+  const auto first = cache.get(a.s, a.people, {a.s.seed, 0});
+  const auto second = cache.get(b.s, b.people, {b.s.seed, 0});
+  CHECK(first == second);
+  CHECK(cache.builds() == 1);
+  CHECK(same_network(*first, build_network(base, a.people, {base.seed, 0})));
+
+  SECTION("every input of the generators gives its own network") {
+    scenario denser = base;
+    denser.network.mean_degree = 12;
+    scenario rewired = base;
+    rewired.network.rewiring = 0.3;
+    scenario weak_ties = base;
+    weak_ties.network.weak_strength = 0.5;
+    weak_ties.network.strong_share = 0.5;
+    scenario hubs = base;  // influencers' extra ties come from their persona's degree weight
+    const auto influencer = std::find_if(hubs.personas.begin(), hubs.personas.end(),
+                                         [](const persona& p) { return p.name == "influencer"; });
+    REQUIRE(influencer != hubs.personas.end());
+    influencer->degree_weight *= 2;
+    for (const scenario* changed : {&denser, &rewired, &weak_ties, &hubs}) {
+      const auto c = make_arm(*changed);
+      const auto net = cache.get(c.s, c.people, {c.s.seed, 0});
+      CHECK(net != first);
+      CHECK(same_network(*net, build_network(c.s, c.people, {c.s.seed, 0})));
+    }
+    // The same scenario in another replication: other customers, other ties.
+    const auto later = make_arm(base, 1);
+    CHECK(cache.get(later.s, later.people, {later.s.seed, 1}) != first);
+    // Another persona mix with the same network section: other customers, other weights.
+    scenario mix = base;
+    std::swap(mix.segments[0].persona_index, mix.segments[1].persona_index);
+    std::swap(mix.segments[0].persona_weight, mix.segments[1].persona_weight);
+    const auto m = make_arm(mix);
+    CHECK(cache.get(m.s, m.people, {m.s.seed, 0}) != first);
+    CHECK(cache.builds() == 7);
+  }
+}
+
+TEST_CASE("the network cache frees what no run holds and keeps at most its bound", "[network]") {
+  test::temp_dir dir;
+  const scenario base = test::load_text(dir, test::small_scenario(2000, 4));
+  const auto r0 = make_arm(base, 0);
+  const auto r1 = make_arm(base, 1);
+  const auto r2 = make_arm(base, 2);
+  network_cache cache(2);
+  std::weak_ptr<const social_network> watch;
+  {
+    const auto held = cache.get(r0.s, r0.people, {base.seed, 0});
+    watch = held;
+  }
+  // Nobody holds replication 0's network now, but an arm of it may still come: it stays.
+  CHECK(cache.size() == 1);
+  CHECK(!watch.expired());
+  CHECK(cache.get(r0.s, r0.people, {base.seed, 0}) == watch.lock());
+  CHECK(cache.builds() == 1);
+  // A miss means replication 1 has begun: the unheld network of replication 0 is freed.
+  const auto one = cache.get(r1.s, r1.people, {base.seed, 1});
+  CHECK(watch.expired());
+  CHECK(cache.size() == 1);
+  // Held networks stay up to the bound; the oldest goes first.
+  const auto two = cache.get(r2.s, r2.people, {base.seed, 2});
+  CHECK(cache.size() == 2);
+  const auto zero = cache.get(r0.s, r0.people, {base.seed, 0});
+  CHECK(cache.size() == 2);
+  CHECK(cache.builds() == 4);
+  CHECK(cache.get(r2.s, r2.people, {base.seed, 2}) == two);
+  CHECK(cache.builds() == 4);
+}
+
+TEST_CASE("edge-list and well-mixed networks are built for each run, not kept", "[network]") {
+  test::temp_dir dir;
+  const scenario mixed = test::load_text(
+      dir, test::small_scenario(500, 2, "network: {type: well_mixed, contacts_per_step: 3}\n"));
+  const auto m = make_arm(mixed);
+  network_cache cache(4);
+  CHECK(cache.get(m.s, m.people, {mixed.seed, 0})->well_mixed);
+  CHECK(cache.size() == 0);
+}
+
+TEST_CASE("runs sharing networks give the results of runs building their own", "[network]") {
+  test::temp_dir dir;
+  const scenario base = test::load_text(dir, test::small_scenario(4000, 6));
+  scenario louder = base;
+  louder.touchpoints[0].quality_mean += 0.2;
+  const std::vector<scenario> arms{base, louder};
+  analysis::runner_options ro;
+  ro.replications = 3;
+  ro.concurrent = 2;
+  const auto shared = analysis::run_arms(arms, ro);
+  for (std::size_t a = 0; a < arms.size(); ++a)
+    for (std::uint32_t r = 0; r < ro.replications; ++r) {
+      run_options alone;
+      alone.replication = r;
+      CHECK(test::identical(shared[a][r], run_replication(arms[a], alone)));
+    }
+  // Through the cache directly, one run after another, as one thread would.
+  network_cache cache(1);
+  for (std::uint32_t r = 0; r < 2; ++r)
+    for (const auto& s : arms) {
+      run_options with_cache;
+      with_cache.replication = r;
+      with_cache.networks = &cache;
+      run_options alone;
+      alone.replication = r;
+      CHECK(test::identical(run_replication(s, with_cache), run_replication(s, alone)));
+    }
+  CHECK(cache.builds() == 2);
+}
