@@ -102,12 +102,17 @@ float random_strength(const network_config& net, double u) {
 using edge_pieces = std::vector<std::vector<edge>>;
 
 /// Runs fn(agent, out) over all agents in parallel blocks, one piece per block: the edge list,
-/// in block order, is the same for any thread count (and is never concatenated).
+/// in block order, is the same for any thread count (and is never concatenated). Each piece
+/// reserves room for `expected_per_agent` ties per agent and a margin: growing a piece by
+/// copying would touch about twice its memory, and fresh memory is the costly part of a large
+/// build (see docs/performance.md); reserved but unused room is never touched.
 template <typename Fn>
-edge_pieces generate_in_blocks(std::uint32_t n, Fn&& fn) {
+edge_pieces generate_in_blocks(std::uint32_t n, double expected_per_agent, Fn&& fn) {
   edge_pieces pieces(block_count(n));
   for_each_block(n, [&](std::size_t b, agent_range range) {
     auto& out = pieces[b];
+    const double expected = expected_per_agent * (range.end - range.begin);
+    out.reserve(static_cast<std::size_t>(expected + 4 * std::sqrt(expected) + 16));
     for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
   });
   return pieces;
@@ -134,7 +139,7 @@ edge_pieces erdos_renyi(const generator_context& g) {
   const auto& net = g.s.network;
   std::unique_ptr<alias_table> by_weight;
   if (!g.uniform_weights) by_weight = std::make_unique<alias_table>(g.weight);
-  return generate_in_blocks(g.n, [&](std::uint32_t i, std::vector<edge>& out) {
+  return generate_in_blocks(g.n, net.mean_degree / 2, [&](std::uint32_t i, std::vector<edge>& out) {
     rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
     const auto stubs = poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight, draw.uniform());
     for (std::uint32_t k = 0; k < stubs; ++k) {
@@ -157,7 +162,7 @@ edge_pieces block_model(const generator_context& g) {
       cumulative[a * segs + b] = running += net.mixing[a * segs + b];
   }
   const auto& begin = g.people.segment_begin;
-  return generate_in_blocks(g.n, [&](std::uint32_t i, std::vector<edge>& out) {
+  return generate_in_blocks(g.n, net.mean_degree / 2, [&](std::uint32_t i, std::vector<edge>& out) {
     rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
     const std::size_t a = g.people.segment[i];
     const auto stubs = poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight, draw.uniform());
@@ -185,26 +190,27 @@ edge_pieces watts_strogatz(const generator_context& g, const std::vector<std::ui
   const auto& net = g.s.network;
   const std::uint64_t half = std::min<std::uint64_t>(
       static_cast<std::uint64_t>(std::max(1.0, std::round(net.mean_degree / 2))), (g.n - 1) / 2);
-  return generate_in_blocks(g.n, [&](std::uint32_t position, std::vector<edge>& out) {
-    const std::uint32_t i = ring[position];
-    rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_lattice);
-    for (std::uint64_t d = 1; d <= half; ++d) {
-      const double u_rewire = draw.uniform();
-      const double u_target = draw.uniform();
-      const double u_strength = draw.uniform();
-      std::uint32_t j = ring[(position + d) % g.n];
-      const bool rewired = u_rewire < net.rewiring;
-      if (rewired) {
-        j = pick_index(u_target, g.n);
-        if (j == i) j = (j + 1) % g.n;
-      }
-      const float strength =
-          net.ties == tie_assignment::structural
-              ? static_cast<float>(rewired ? net.weak_strength : net.strong_strength)
-              : random_strength(net, u_strength);
-      out.push_back(edge{i, j, strength});
-    }
-  });
+  return generate_in_blocks(
+      g.n, static_cast<double>(half), [&](std::uint32_t position, std::vector<edge>& out) {
+        const std::uint32_t i = ring[position];
+        rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_lattice);
+        for (std::uint64_t d = 1; d <= half; ++d) {
+          const double u_rewire = draw.uniform();
+          const double u_target = draw.uniform();
+          const double u_strength = draw.uniform();
+          std::uint32_t j = ring[(position + d) % g.n];
+          const bool rewired = u_rewire < net.rewiring;
+          if (rewired) {
+            j = pick_index(u_target, g.n);
+            if (j == i) j = (j + 1) % g.n;
+          }
+          const float strength =
+              net.ties == tie_assignment::structural
+                  ? static_cast<float>(rewired ? net.weak_strength : net.strong_strength)
+                  : random_strength(net, u_strength);
+          out.push_back(edge{i, j, strength});
+        }
+      });
 }
 
 /// Barabasi-Albert by endpoint copying: each newcomer links to m = round(c / 2) partners, each
@@ -247,7 +253,7 @@ std::vector<edge> barabasi_albert(const generator_context& g,
 void add_hub_ties(const generator_context& g, edge_pieces& edges) {
   if (g.uniform_weights) return;
   const auto& net = g.s.network;
-  auto extra = generate_in_blocks(g.n, [&](std::uint32_t i, std::vector<edge>& out) {
+  auto extra = generate_in_blocks(g.n, 0.0, [&](std::uint32_t i, std::vector<edge>& out) {
     if (g.weight[i] <= 1.0) return;
     rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_hubs);
     const auto count =
