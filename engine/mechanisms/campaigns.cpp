@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 
 #include "cesim/mechanisms/campaign_types.hpp"
@@ -213,23 +214,85 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
     }
     if (!rt.active(v.step)) continue;
     campaign_gates gates(v, rt);
-    const bool observable = rt.observable;
-    for (std::uint32_t i = range.begin; i < range.end; ++i) {
-      if (hooks.recruits_by_degree) {
-        if (rt.has(rt.recruited, i)) {
-          decision_draws d(v, rt, i);
-          ++ct.participants;
-          ++ct.participants_by_segment[v.people.segment[i]];
-          ct.cost += c.cost_per_participant;
-          // A recruit posts a sponsored story: heard like any story, weighted by credibility.
-          if (d.share() < c.sponsored_talk) {
-            mechanisms::start_story(v, i, +1, rt.origin, 0.0, static_cast<float>(c.credibility));
-            ++ct.stories_positive;
-          }
-          continue;
-        }
-      } else if (targeted(v, rt, i) &&
-                 gates.invite.bits(i) < rt.invite_threshold[v.people.persona[i]]) {
+    if (hooks.recruits_by_degree)
+      apply_recruited(cs, gates, range);
+    else
+      invite_and_observe(cs, gates, range);
+  }
+}
+
+void campaign_engine::apply_recruited(campaign_step& cs, campaign_gates& gates,
+                                      agent_range range) const {
+  const auto& v = cs.v;
+  const auto& rt = cs.rt;
+  const auto& c = *rt.def;
+  auto& ct = cs.tally;
+  for (std::uint32_t i = range.begin; i < range.end; ++i) {
+    if (rt.has(rt.recruited, i)) {
+      decision_draws d(v, rt, i);
+      ++ct.participants;
+      ++ct.participants_by_segment[v.people.segment[i]];
+      ct.cost += c.cost_per_participant;
+      // A recruit posts a sponsored story: heard like any story, weighted by credibility.
+      if (d.share() < c.sponsored_talk) {
+        mechanisms::start_story(v, i, +1, rt.origin, 0.0, static_cast<float>(c.credibility));
+        ++ct.stories_positive;
+      }
+      continue;
+    }
+    if (rt.observable && gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
+      observe_campaign(cs, i, segment_share_);
+  }
+}
+
+void campaign_engine::invite_and_observe(campaign_step& cs, campaign_gates& gates,
+                                         agent_range range) const {
+  // Who is targeted and who passes a gate is decided for the eight agents of a gate group at
+  // once, without a branch per agent (statuses and gate numbers are random, so such branches
+  // mispredict); then the agents that act do so in index order, as one by one, so every tally
+  // adds up in the same order. Acting changes only the agent's own state, never the status or
+  // loyalty of the next agent in the group, so deciding the group first decides the same.
+  const auto& v = cs.v;
+  const auto& rt = cs.rt;
+  const auto& c = *rt.def;
+  auto& ct = cs.tally;
+  const unsigned statuses = c.target.statuses;
+  const double min_loyalty = c.target.min_loyalty;
+  const bool by_loyalty = min_loyalty > 0;
+  constexpr std::uint32_t lanes = rng::gate_draws::lanes;
+  for (std::uint32_t group = range.begin / lanes; group * lanes < range.end; ++group) {
+    const std::uint32_t first = group * lanes;
+    const std::uint32_t from = std::max(first, range.begin) - first;
+    const std::uint32_t to = std::min(first + lanes, range.end) - first;
+    unsigned targeted_lanes = 0;
+    for (std::uint32_t lane = from; lane < to; ++lane) {
+      const std::uint32_t i = first + lane;
+      const bool in_status = ((statuses >> static_cast<unsigned>(v.state.status[i])) & 1u) != 0;
+      const bool in_segment = rt.segment_targeted[v.people.segment[i]] != 0;
+      const bool loyal_enough = !by_loyalty || v.state.loyalty[i] >= min_loyalty;
+      targeted_lanes |= static_cast<unsigned>(in_status & in_segment & loyal_enough) << lane;
+    }
+    unsigned invited = 0;
+    if (targeted_lanes != 0) {
+      const auto numbers = gates.invite.group_bits(group);
+      for (std::uint32_t lane = from; lane < to; ++lane)
+        invited |= static_cast<unsigned>(numbers[lane] <
+                                         rt.invite_threshold[v.people.persona[first + lane]])
+                   << lane;
+      invited &= targeted_lanes;
+    }
+    unsigned observing = 0;
+    if (rt.observable) {
+      const auto numbers = gates.observe.group_bits(group);
+      for (std::uint32_t lane = from; lane < to; ++lane)
+        observing |= static_cast<unsigned>(numbers[lane] <
+                                           rt.observe_threshold[v.people.persona[first + lane]])
+                     << lane;
+    }
+    for (unsigned acting = invited | observing; acting != 0; acting &= acting - 1) {
+      const auto lane = static_cast<unsigned>(std::countr_zero(acting));
+      const std::uint32_t i = first + lane;
+      if (((invited >> lane) & 1u) != 0) {
         ++ct.invited;
         ct.cost += c.cost_per_invitation;
         const bool admitted = !rt.capacity_binds || rt.has(rt.admitted, i);
@@ -239,8 +302,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
           continue;
         }
       }
-      if (observable && gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
-        observe_campaign(cs, i, segment_share_);
+      if (((observing >> lane) & 1u) != 0) observe_campaign(cs, i, segment_share_);
     }
   }
 }

@@ -10,6 +10,7 @@
 namespace cesim {
 
 struct social_network;
+struct campaign_gates;
 
 /// What a campaign remembers across steps.
 struct campaign_runtime {
@@ -81,6 +82,10 @@ class campaign_engine {
   bool targeted(const step_view& v, const campaign_runtime& rt, std::uint32_t i) const;
   double participation_probability(const step_view& v, const campaign& c, std::uint32_t i) const;
   void recruit_influencers(const step_view& v, const social_network& net, campaign_runtime& rt);
+  /// The agent pass of an influencer campaign (recruits post) and of all other types
+  /// (invitations, participation, observers).
+  void apply_recruited(campaign_step& cs, campaign_gates& gates, agent_range range) const;
+  void invite_and_observe(campaign_step& cs, campaign_gates& gates, agent_range range) const;
   void take_part(campaign_step& cs, std::uint32_t i, double u_respond, double u_rule,
                  double u_share) const;
 
