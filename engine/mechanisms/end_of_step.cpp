@@ -191,37 +191,30 @@ class metrics_pass {
  public:
   explicit metrics_pass(const step_view& v) : v_(v) {}
 
+  // Counts by arithmetic rather than branches: statuses, recommendation groups and stories are
+  // scattered at random over the agents, so branches on them mispredict.
   void operator()(std::uint32_t i, block_tally& tally) const {
     const auto& st = v_.state;
     auto& t = tally.segments[v_.people.segment[i]];
+    const auto status = st.status[i];
     ++t.population;
-    switch (st.status[i]) {
-      case customer_status::unaware:
-        ++t.unaware;
-        break;
-      case customer_status::aware:
-        ++t.prospects;
-        break;
-      case customer_status::customer:
-        ++t.customers;
-        break;
-      case customer_status::lapsed:
-        ++t.lapsed;
-        break;
-    }
-    if (st.status[i] == customer_status::customer) {
+    t.unaware += static_cast<std::uint64_t>(status == customer_status::unaware);
+    t.prospects += static_cast<std::uint64_t>(status == customer_status::aware);
+    t.customers += static_cast<std::uint64_t>(status == customer_status::customer);
+    t.lapsed += static_cast<std::uint64_t>(status == customer_status::lapsed);
+    if (status == customer_status::customer) {
       t.satisfaction_sum += st.satisfaction[i];
       t.trust_sum += st.trust[i];
       t.empowerment_sum += st.empowerment[i];
       t.loyalty_sum += st.loyalty[i];
       const auto group = recommend_group(v_.model, st.satisfaction[i], st.loyalty[i]);
-      if (group == nps_group::promoter) ++t.promoters;
-      if (group == nps_group::detractor) ++t.detractors;
+      t.promoters += static_cast<std::uint64_t>(group == nps_group::promoter);
+      t.detractors += static_cast<std::uint64_t>(group == nps_group::detractor);
     } else {
       t.attitude_sum += st.attitude[i];
     }
-    if (v_.outbox.valence[i] > 0) ++t.wom_positive;
-    if (v_.outbox.valence[i] < 0) ++t.wom_negative;
+    t.wom_positive += static_cast<std::uint64_t>(v_.outbox.valence[i] > 0);
+    t.wom_negative += static_cast<std::uint64_t>(v_.outbox.valence[i] < 0);
   }
 
  private:
