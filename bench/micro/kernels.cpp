@@ -2,6 +2,7 @@
 // bench/standard.yaml exactly as simulation.cpp builds them:
 //
 //   touchpoints      apply_touchpoints over every block
+//   campaigns        campaign_engine::prepare_step, then apply over every block
 //   wom_push         push_hearings + sort + deliver_word_of_mouth (the direction used while
 //                    tellers are few)
 //   wom_pull         deliver_word_of_mouth pulling from every contact
@@ -200,6 +201,30 @@ void touchpoints(benchmark::State& bs) {
   bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
 }
 
+/// The campaign pass of a step (the contest, referral programme and feedback system of
+/// bench/standard.yaml), after the whole-population preparation a step makes first. Steps cycle
+/// through the year, so each campaign is active in its own weeks, as in a run.
+void campaigns(benchmark::State& bs) {
+  auto& f = population_of(bs.range(0));
+  const auto serial = one_thread();
+  const std::size_t blocks = block_count(f.people.size);
+  std::uint32_t step = 0;
+  for (auto _ : bs) {
+    step = next_step(step, f.sc);
+    const step_view v = f.view(step);
+    f.campaigns.prepare_step(v, f.network);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const agent_range range = block_range(b, f.people.size);
+      f.reset(f.partials[b]);
+      f.outbox.clear(range);
+      f.campaigns.apply(v, range, f.partials[b]);
+    }
+    benchmark::DoNotOptimize(f.partials.data());
+    benchmark::ClobberMemory();
+  }
+  bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
+}
+
 /// Word of mouth from a fixed inbox. The reach tracker is emptied between iterations (untimed):
 /// otherwise every story would soon be old news to its hearers, and the kernel would skip the
 /// forwarding draws a real step makes.
@@ -300,6 +325,7 @@ void sizes_and_tellers(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(touchpoints)->Apply(sizes);
+BENCHMARK(campaigns)->Apply(sizes);
 BENCHMARK(wom_push)->Apply(sizes_and_tellers);
 BENCHMARK(wom_pull)->Apply(sizes_and_tellers);
 BENCHMARK(metrics)->Apply(sizes);
