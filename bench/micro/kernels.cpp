@@ -180,7 +180,10 @@ tbb::global_control one_thread() {
   return tbb::global_control(tbb::global_control::max_allowed_parallelism, 1);
 }
 
-void touchpoints(benchmark::State& bs) {
+/// Times a kernel of the block pass over every block, one step per iteration, steps cycling
+/// through the year. `prepare(v)` runs first in each step (timed, as a run does it).
+template <typename Prepare, typename Kernel>
+void block_pass(benchmark::State& bs, Prepare&& prepare, Kernel&& kernel) {
   auto& f = population_of(bs.range(0));
   const auto serial = one_thread();
   const std::size_t blocks = block_count(f.people.size);
@@ -188,12 +191,13 @@ void touchpoints(benchmark::State& bs) {
   for (auto _ : bs) {
     step = next_step(step, f.sc);
     const step_view v = f.view(step);
+    prepare(f, v);
     for (std::size_t b = 0; b < blocks; ++b) {
       const agent_range range = block_range(b, f.people.size);
       // As run_block: fresh tallies and outbox slots, or stories would pile up across steps.
       f.reset(f.partials[b]);
       f.outbox.clear(range);
-      mechanisms::apply_touchpoints(v, range, f.partials[b]);
+      kernel(f, v, range, f.partials[b]);
     }
     benchmark::DoNotOptimize(f.partials.data());
     benchmark::ClobberMemory();
@@ -201,28 +205,23 @@ void touchpoints(benchmark::State& bs) {
   bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
 }
 
+void touchpoints(benchmark::State& bs) {
+  block_pass(
+      bs, [](fixture&, const step_view&) {},
+      [](fixture&, const step_view& v, agent_range range, block_tally& tally) {
+        mechanisms::apply_touchpoints(v, range, tally);
+      });
+}
+
 /// The campaign pass of a step (the contest, referral programme and feedback system of
-/// bench/standard.yaml), after the whole-population preparation a step makes first. Steps cycle
-/// through the year, so each campaign is active in its own weeks, as in a run.
+/// bench/standard.yaml), after the whole-population preparation a step makes first; each
+/// campaign is active in its own weeks, as in a run.
 void campaigns(benchmark::State& bs) {
-  auto& f = population_of(bs.range(0));
-  const auto serial = one_thread();
-  const std::size_t blocks = block_count(f.people.size);
-  std::uint32_t step = 0;
-  for (auto _ : bs) {
-    step = next_step(step, f.sc);
-    const step_view v = f.view(step);
-    f.campaigns.prepare_step(v, f.network);
-    for (std::size_t b = 0; b < blocks; ++b) {
-      const agent_range range = block_range(b, f.people.size);
-      f.reset(f.partials[b]);
-      f.outbox.clear(range);
-      f.campaigns.apply(v, range, f.partials[b]);
-    }
-    benchmark::DoNotOptimize(f.partials.data());
-    benchmark::ClobberMemory();
-  }
-  bs.SetItemsProcessed(static_cast<std::int64_t>(bs.iterations()) * f.people.size);
+  block_pass(
+      bs, [](fixture& f, const step_view& v) { f.campaigns.prepare_step(v, f.network); },
+      [](fixture& f, const step_view& v, agent_range range, block_tally& tally) {
+        f.campaigns.apply(v, range, tally);
+      });
 }
 
 /// Word of mouth from a fixed inbox. The reach tracker is emptied between iterations (untimed):
