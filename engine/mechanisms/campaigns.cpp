@@ -77,11 +77,13 @@ void campaign_engine::reset_tally_vector(std::vector<campaign_tally>& tallies) c
 
 bool campaign_engine::targeted(const step_view& v, const campaign_runtime& rt,
                                std::uint32_t i) const {
+  // Each condition is evaluated and combined with `&`, not `&&`: statuses and segments are
+  // random from agent to agent, so short-circuit branches would mispredict in the group pass.
   const auto& target = rt.def->target;
-  const auto status_bit = 1u << static_cast<unsigned>(v.state.status[i]);
-  if ((target.statuses & status_bit) == 0) return false;
-  if (rt.segment_targeted[v.people.segment[i]] == 0) return false;
-  return target.min_loyalty <= 0 || v.state.loyalty[i] >= target.min_loyalty;
+  const bool in_status = ((target.statuses >> static_cast<unsigned>(v.state.status[i])) & 1u) != 0;
+  const bool in_segment = rt.segment_targeted[v.people.segment[i]] != 0;
+  const bool loyal_enough = target.min_loyalty <= 0 || v.state.loyalty[i] >= target.min_loyalty;
+  return in_status & in_segment & loyal_enough;
 }
 
 double campaign_engine::participation_probability(const step_view& v, const campaign& c,
@@ -256,22 +258,14 @@ void campaign_engine::invite_and_observe(campaign_step& cs, campaign_gates& gate
   const auto& rt = cs.rt;
   const auto& c = *rt.def;
   auto& ct = cs.tally;
-  const unsigned statuses = c.target.statuses;
-  const double min_loyalty = c.target.min_loyalty;
-  const bool by_loyalty = min_loyalty > 0;
   constexpr std::uint32_t lanes = rng::gate_draws::lanes;
   for (std::uint32_t group = range.begin / lanes; group * lanes < range.end; ++group) {
     const std::uint32_t first = group * lanes;
     const std::uint32_t from = std::max(first, range.begin) - first;
     const std::uint32_t to = std::min(first + lanes, range.end) - first;
     unsigned targeted_lanes = 0;
-    for (std::uint32_t lane = from; lane < to; ++lane) {
-      const std::uint32_t i = first + lane;
-      const bool in_status = ((statuses >> static_cast<unsigned>(v.state.status[i])) & 1u) != 0;
-      const bool in_segment = rt.segment_targeted[v.people.segment[i]] != 0;
-      const bool loyal_enough = !by_loyalty || v.state.loyalty[i] >= min_loyalty;
-      targeted_lanes |= static_cast<unsigned>(in_status & in_segment & loyal_enough) << lane;
-    }
+    for (std::uint32_t lane = from; lane < to; ++lane)
+      targeted_lanes |= static_cast<unsigned>(targeted(v, rt, first + lane)) << lane;
     unsigned invited = 0;
     if (targeted_lanes != 0) {
       const auto numbers = gates.invite.group_bits(group);

@@ -491,5 +491,7 @@ TEST_CASE("the campaign pass decides the same wherever the agents are cut into r
   CHECK(cut.state.satisfaction == whole.state.satisfaction);
   CHECK(cut.state.empowerment == whole.state.empowerment);
   CHECK(cut.state.attitude == whole.state.attitude);
+  CHECK(cut.state.loyalty == whole.state.loyalty);
+  CHECK(cut.state.flags == whole.state.flags);
   CHECK(cut.outbox.valence == whole.outbox.valence);
 }
