@@ -80,6 +80,7 @@ void push_hearings(const step_view& v, agent_range range, std::vector<std::uint6
     if (t + ahead < tellers.size()) {
       const std::uint64_t next = net.offsets[tellers[t + ahead]];
       __builtin_prefetch(net.neighbors.data() + next);
+      if (!net.strength_code.empty()) __builtin_prefetch(net.strength_code.data() + next);
       if (!net.strength.empty()) __builtin_prefetch(net.strength.data() + next);
     }
     const std::uint32_t i = tellers[t];

@@ -6,6 +6,9 @@
 // Placing ties straight into their rows writes to random places of a large array, and was
 // several times slower. Each bucket keeps its ties in edge-list order (parts of the edge list
 // write at fixed, precomputed positions), so the result is the same for any thread count.
+// Strengths travel as one-byte codes into the ascending table of the distinct strengths when
+// there are at most 256 of them, so a larger code is a stronger tie and merging keeps the
+// largest code.
 #include <fmt/format.h>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -39,6 +42,19 @@ constexpr std::size_t max_radix_region = std::size_t{1} << 22;
 constexpr int max_digit_bits = 12;
 /// Parts of the edge list per worker: enough to even out the load.
 constexpr std::size_t parts_per_worker = 4;
+/// Distinct strengths that one-byte codes can name.
+constexpr std::size_t max_strength_levels = 256;
+
+/// How the ties' strengths are stored (see social_network).
+enum class strength_storage : std::uint8_t { none, coded, full };
+
+/// Adds `strength` to the ascending `levels` unless present or `levels` already holds more than
+/// the codes can name (then there is no point in counting further).
+void note_level(std::vector<float>& levels, float strength) {
+  if (levels.size() > max_strength_levels) return;
+  const auto at = std::lower_bound(levels.begin(), levels.end(), strength);
+  if (at == levels.end() || *at != strength) levels.insert(at, strength);
+}
 
 class csr_builder {
  public:
@@ -59,7 +75,11 @@ class csr_builder {
     net.agents = agents_;
     net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
     resize_on_huge_pages(net.neighbors, entries_);
-    if (weighted_) resize_on_huge_pages(net.strength, entries_);
+    if (storage_ == strength_storage::coded) {
+      resize_on_huge_pages(net.strength_code, entries_);
+      net.strength_levels = levels_;
+    }
+    if (storage_ == strength_storage::full) resize_on_huge_pages(net.strength, entries_);
     place_by_bucket(net);
     // No longer needed: free the ties before the rows take shape.
     parts_.clear();
@@ -89,16 +109,17 @@ class csr_builder {
     if (parts_.empty()) parts_.emplace_back();
   }
 
-  /// Counts each part's ties per bucket, checks the ids, and finds whether any tie has a
-  /// strength other than 1; then fixes where each part writes in each bucket's region.
+  /// Counts each part's ties per bucket, checks the ids, and finds the distinct strengths (or
+  /// that there are too many for codes); then fixes where each part writes in each bucket's
+  /// region.
   void census() {
     const std::size_t parts = parts_.size();
     cursor_.assign(parts * buckets_, 0);
     std::vector<std::uint64_t> bad_id(parts, no_bad_id);
-    std::vector<char> weighted(parts, 0);
+    std::vector<std::vector<float>> part_levels(parts);
     tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t part) {
       std::uint64_t* sizes = cursor_.data() + part * buckets_;
-      bool part_weighted = false;
+      auto& levels = part_levels[part];
       for (const edge& e : parts_[part]) {
         if (e.a >= agents_ || e.b >= agents_) {
           bad_id[part] = std::max(e.a, e.b);
@@ -107,17 +128,21 @@ class csr_builder {
         if (e.a == e.b) continue;
         ++sizes[bucket_of(e.a)];
         ++sizes[bucket_of(e.b)];
-        part_weighted = part_weighted || e.strength != 1.0f;
+        note_level(levels, e.strength);
       }
-      weighted[part] = part_weighted ? 1 : 0;
     });
     for (std::size_t part = 0; part < parts; ++part) {
       if (bad_id[part] != no_bad_id)
         throw std::invalid_argument(
             fmt::format("assemble_network: an edge names agent {} but the network has {} agents",
                         bad_id[part], agents_));
-      weighted_ = weighted_ || weighted[part] != 0;
+      for (const float level : part_levels[part]) note_level(levels_, level);
     }
+    const bool weighted = levels_.size() > 1 || (levels_.size() == 1 && levels_.front() != 1.0f);
+    storage_ = !weighted                               ? strength_storage::none
+               : levels_.size() <= max_strength_levels ? strength_storage::coded
+                                                       : strength_storage::full;
+    if (storage_ != strength_storage::coded) levels_.clear();
     // Regions in bucket order; inside a region, parts in edge-list order.
     region_start_.assign(buckets_ + 1, 0);
     std::uint64_t running = 0;
@@ -140,18 +165,22 @@ class csr_builder {
     slot_ = std::make_unique_for_overwrite<std::uint16_t[]>(entries_);
     advise_huge_pages(slot_.get(), entries_ * sizeof(std::uint16_t));
     const std::uint32_t slot_mask = (std::uint32_t{1} << shift_) - 1;
+    const columns all = region_columns(net, 0);
     tbb::parallel_for(std::size_t{0}, parts_.size(), [&](std::size_t part) {
       std::uint64_t* cursor = cursor_.data() + part * buckets_;
-      const auto put = [&](std::uint32_t from, std::uint32_t to, float strength) {
+      const auto put = [&](std::uint32_t from, std::uint32_t to, float strength,
+                           std::uint8_t code) {
         const std::uint64_t at = cursor[bucket_of(from)]++;
-        net.neighbors[at] = to;
-        slot_[at] = static_cast<std::uint16_t>(from & slot_mask);
-        if (weighted_) net.strength[at] = strength;
+        all.targets[at] = to;
+        all.slots[at] = static_cast<std::uint16_t>(from & slot_mask);
+        if (all.codes != nullptr) all.codes[at] = code;
+        if (all.strengths != nullptr) all.strengths[at] = strength;
       };
       for (const edge& e : parts_[part]) {
         if (e.a == e.b) continue;
-        put(e.a, e.b, e.strength);
-        put(e.b, e.a, e.strength);
+        const std::uint8_t code = all.codes != nullptr ? code_of(e.strength) : 0;
+        put(e.a, e.b, e.strength, code);
+        put(e.b, e.a, e.strength, code);
       }
     });
     std::vector<std::uint64_t>().swap(cursor_);
@@ -164,6 +193,7 @@ class csr_builder {
     std::vector<std::uint32_t> digit_cursor;
     std::vector<std::uint32_t> targets[2];
     std::vector<std::uint16_t> slots[2];
+    std::vector<std::uint8_t> codes[2];
     std::vector<float> strengths[2];
     std::vector<std::uint64_t> keys;
   };
@@ -216,13 +246,15 @@ class csr_builder {
       const columns copy = scratch_columns(s, 0, size);
       std::copy_n(entries.targets, size, copy.targets);
       std::copy_n(entries.slots, size, copy.slots);
-      if (weighted_) std::copy_n(entries.strengths, size, copy.strengths);
+      if (entries.codes != nullptr) std::copy_n(entries.codes, size, copy.codes);
+      if (entries.strengths != nullptr) std::copy_n(entries.strengths, size, copy.strengths);
       entries = copy;
     }
+    const columns all = region_columns(net, 0);
     for (std::size_t k = 0; k < size; ++k) {
       const std::uint64_t at = s.row_cursor[entries.slots[k]]++;
-      net.neighbors[at] = entries.targets[k];
-      if (weighted_) net.strength[at] = entries.strengths[k];
+      all.targets[at] = entries.targets[k];
+      copy_strength(entries, k, all, at);
     }
 
     for (std::uint32_t r = 0; r < rows; ++r) {
@@ -238,24 +270,46 @@ class csr_builder {
     }
   }
 
-  /// A bucket's entries as parallel arrays (no strengths when unweighted).
+  /// A bucket's entries as parallel arrays; at most one of codes and strengths is set.
   struct columns {
     std::uint32_t* targets = nullptr;
     std::uint16_t* slots = nullptr;
+    std::uint8_t* codes = nullptr;
     float* strengths = nullptr;
   };
 
   columns region_columns(social_network& net, std::uint64_t from) const {
     return {net.neighbors.data() + from, slot_.get() + from,
-            weighted_ ? net.strength.data() + from : nullptr};
+            storage_ == strength_storage::coded ? net.strength_code.data() + from : nullptr,
+            storage_ == strength_storage::full ? net.strength.data() + from : nullptr};
   }
 
   columns scratch_columns(scratch& s, int which, std::size_t size) const {
     const auto w = static_cast<std::size_t>(which);
     s.targets[w].resize(size);
     s.slots[w].resize(size);
-    if (weighted_) s.strengths[w].resize(size);
-    return {s.targets[w].data(), s.slots[w].data(), weighted_ ? s.strengths[w].data() : nullptr};
+    columns out{s.targets[w].data(), s.slots[w].data()};
+    if (storage_ == strength_storage::coded) {
+      s.codes[w].resize(size);
+      out.codes = s.codes[w].data();
+    }
+    if (storage_ == strength_storage::full) {
+      s.strengths[w].resize(size);
+      out.strengths = s.strengths[w].data();
+    }
+    return out;
+  }
+
+  static void copy_strength(const columns& in, std::uint64_t k, const columns& out,
+                            std::uint64_t at) {
+    if (in.codes != nullptr) out.codes[at] = in.codes[k];
+    if (in.strengths != nullptr) out.strengths[at] = in.strengths[k];
+  }
+
+  /// The code of a strength found by the census.
+  [[nodiscard]] std::uint8_t code_of(float strength) const {
+    return static_cast<std::uint8_t>(std::lower_bound(levels_.begin(), levels_.end(), strength) -
+                                     levels_.begin());
   }
 
   /// One stable counting-sort pass on the neighbor digit at `low_bit`.
@@ -274,21 +328,24 @@ class csr_builder {
       const std::uint32_t at = digit_cursor[(in.targets[k] >> low_bit) & mask]++;
       out.targets[at] = in.targets[k];
       out.slots[at] = in.slots[k];
-      if (weighted_) out.strengths[at] = in.strengths[k];
+      copy_strength(in, k, out, at);
     }
   }
 
   /// Merges runs of one neighbor in a sorted row, keeping the largest strength.
   std::uint32_t merge_sorted_row(social_network& net, std::uint64_t begin,
                                  std::uint64_t end) const {
+    const columns all = region_columns(net, 0);
     std::uint64_t out = begin;
     for (std::uint64_t k = begin; k != end; ++k) {
-      if (out != begin && net.neighbors[out - 1] == net.neighbors[k]) {
-        if (weighted_) net.strength[out - 1] = std::max(net.strength[out - 1], net.strength[k]);
+      if (out != begin && all.targets[out - 1] == all.targets[k]) {
+        if (all.codes != nullptr) all.codes[out - 1] = std::max(all.codes[out - 1], all.codes[k]);
+        if (all.strengths != nullptr)
+          all.strengths[out - 1] = std::max(all.strengths[out - 1], all.strengths[k]);
         continue;
       }
-      net.neighbors[out] = net.neighbors[k];
-      if (weighted_) net.strength[out] = net.strength[k];
+      all.targets[out] = all.targets[k];
+      copy_strength(all, k, all, out);
       ++out;
     }
     return static_cast<std::uint32_t>(out - begin);
@@ -309,14 +366,16 @@ class csr_builder {
                                    std::vector<std::uint64_t>& keys) const {
     std::uint32_t* first = net.neighbors.data() + begin;
     std::uint32_t* last = net.neighbors.data() + end;
-    if (!weighted_) {
+    if (storage_ == strength_storage::none) {
       tbb::parallel_sort(first, last);
       return static_cast<std::uint32_t>(std::unique(first, last) - first);
     }
+    // Codes ascend with strength, as ordered bits do: a key's low half orders by strength.
+    const columns all = region_columns(net, 0);
     keys.clear();
     for (std::uint64_t k = begin; k != end; ++k)
-      keys.push_back(static_cast<std::uint64_t>(net.neighbors[k]) << 32 |
-                     ordered_bits(net.strength[k]));
+      keys.push_back(static_cast<std::uint64_t>(all.targets[k]) << 32 |
+                     (all.codes != nullptr ? all.codes[k] : ordered_bits(all.strengths[k])));
     tbb::parallel_sort(keys.begin(), keys.end());
     std::uint64_t out = begin;
     for (std::size_t k = 0; k != keys.size(); ++k) {
@@ -324,8 +383,10 @@ class csr_builder {
       // The last key of a run of one neighbor carries the largest strength.
       if (k + 1 != keys.size() && static_cast<std::uint32_t>(keys[k + 1] >> 32) == neighbor)
         continue;
-      net.neighbors[out] = neighbor;
-      net.strength[out] = from_ordered_bits(static_cast<std::uint32_t>(keys[k]));
+      const auto low = static_cast<std::uint32_t>(keys[k]);
+      all.targets[out] = neighbor;
+      if (all.codes != nullptr) all.codes[out] = static_cast<std::uint8_t>(low);
+      if (all.strengths != nullptr) all.strengths[out] = from_ordered_bits(low);
       ++out;
     }
     return static_cast<std::uint32_t>(out - begin);
@@ -367,9 +428,20 @@ class csr_builder {
       }
       net.offsets[agents_] = running;
       net.neighbors.resize(running);
-      if (weighted_) net.strength.resize(running);
+      if (storage_ == strength_storage::coded) net.strength_code.resize(running);
+      if (storage_ == strength_storage::full) net.strength.resize(running);
     }
-    if (weighted_ && all_one(net.strength)) decltype(net.strength)().swap(net.strength);
+    // Merging may have dropped every tie weaker or stronger than 1.
+    if (storage_ == strength_storage::coded) {
+      const auto one = std::find(levels_.begin(), levels_.end(), 1.0f);
+      if (one != levels_.end() &&
+          all_equal(net.strength_code, static_cast<std::uint8_t>(one - levels_.begin()))) {
+        decltype(net.strength_code)().swap(net.strength_code);
+        net.strength_levels.clear();
+      }
+    }
+    if (storage_ == strength_storage::full && all_equal(net.strength, 1.0f))
+      decltype(net.strength)().swap(net.strength);
   }
 
   /// Moves `count` entries from `from` down to `to` (to <= from; the ranges may overlap).
@@ -381,18 +453,22 @@ class csr_builder {
     const auto dest = static_cast<std::ptrdiff_t>(to);
     std::copy(net.neighbors.begin() + first, net.neighbors.begin() + last,
               net.neighbors.begin() + dest);
-    if (weighted_)
+    if (storage_ == strength_storage::coded)
+      std::copy(net.strength_code.begin() + first, net.strength_code.begin() + last,
+                net.strength_code.begin() + dest);
+    if (storage_ == strength_storage::full)
       std::copy(net.strength.begin() + first, net.strength.begin() + last,
                 net.strength.begin() + dest);
   }
 
-  static bool all_one(const uninitialized_vector<float>& strength) {
+  template <typename T>
+  static bool all_equal(const uninitialized_vector<T>& values, T value) {
     return tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, strength.size()), true,
+        tbb::blocked_range<std::size_t>(0, values.size()), true,
         [&](const tbb::blocked_range<std::size_t>& range, bool so_far) {
-          const auto first = strength.begin() + static_cast<std::ptrdiff_t>(range.begin());
-          const auto last = strength.begin() + static_cast<std::ptrdiff_t>(range.end());
-          return so_far && std::all_of(first, last, [](float s) { return s == 1.0f; });
+          const auto first = values.begin() + static_cast<std::ptrdiff_t>(range.begin());
+          const auto last = values.begin() + static_cast<std::ptrdiff_t>(range.end());
+          return so_far && std::all_of(first, last, [&](T v) { return v == value; });
         },
         [](bool left, bool right) { return left && right; });
   }
@@ -407,7 +483,8 @@ class csr_builder {
   int digit_bits_ = 0;
   std::size_t buckets_ = 1;
   std::vector<std::span<const edge>> parts_;  ///< the ties, in order, cut for parallel passes
-  bool weighted_ = false;  ///< some tie other than a self-loop has a strength other than 1
+  strength_storage storage_ = strength_storage::none;
+  std::vector<float> levels_;  ///< coded: the distinct strengths of ties other than self-loops
   std::uint64_t entries_ = 0;
   std::vector<std::uint64_t> cursor_;  ///< [part][bucket]: sizes, then write positions
   std::vector<std::uint64_t> region_start_;
@@ -429,6 +506,7 @@ social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges) 
 
 std::size_t social_network::bytes() const {
   return offsets.size() * sizeof(std::uint64_t) + neighbors.size() * sizeof(std::uint32_t) +
+         strength_code.size() * sizeof(std::uint8_t) + strength_levels.size() * sizeof(float) +
          strength.size() * sizeof(float);
 }
 

@@ -253,10 +253,12 @@ network_statistics describe_network(const social_network& net, std::uint64_t see
   describe_degrees(net, stats);
   describe_clustering(net, seed, stats);
   describe_components(net, stats);
-  if (!net.strength.empty()) {
-    const auto strong =
-        std::count_if(net.strength.begin(), net.strength.end(), [](float s) { return s >= 1.0f; });
-    stats.strong_tie_share = static_cast<double>(strong) / static_cast<double>(net.strength.size());
+  if (net.weighted()) {
+    std::uint64_t strong = 0;
+    for (std::uint64_t k = 0; k < net.neighbors.size(); ++k)
+      strong += static_cast<std::uint64_t>(net.tie_strength(k) >= 1.0f);
+    stats.strong_tie_share =
+        static_cast<double>(strong) / static_cast<double>(net.neighbors.size());
   }
   return stats;
 }

@@ -26,11 +26,16 @@ constexpr std::uint64_t base_overhead = std::uint64_t{24} << 20;
 /// Short ids ("12 345\n") take about this many bytes per line of an edge-list file.
 constexpr std::uint64_t edge_list_bytes_per_line = 10;
 
-bool weighted_ties(const network_config& net) {
-  if (net.kind == network_kind::edge_list) return net.edge_list.weight_column > 0;
-  if (net.ties == tie_assignment::structural)
-    return net.strong_strength != 1.0 || net.weak_strength != 1.0;
-  return net.strong_share < 1.0 && net.weak_strength != 1.0;
+/// Bytes per stored tie entry for its strength (see social_network): none when every tie has
+/// strength 1, a one-byte code for the generators' strong and weak ties, and for a weighted file,
+/// whose distinct strengths are unknown before it is read, a float.
+double strength_bytes(const network_config& net) {
+  if (net.kind == network_kind::edge_list)
+    return net.edge_list.weight_column > 0 ? sizeof(float) : 0;
+  const bool weighted = net.ties == tie_assignment::structural
+                            ? net.strong_strength != 1.0 || net.weak_strength != 1.0
+                            : net.strong_share < 1.0 && net.weak_strength != 1.0;
+  return weighted ? sizeof(std::uint8_t) : 0;
 }
 
 /// Mean over customers of the extra ties hub personas (degree weight above 1) open.
@@ -145,7 +150,6 @@ std::optional<memory_limit> chosen_limit;
 memory_estimate estimate_memory(const scenario& s) {
   const std::uint64_t n = s.population;
   const std::uint64_t edges = expected_edges(s);
-  const bool weighted = weighted_ties(s.network);
   const double origins = 2.0 + static_cast<double>(s.touchpoints.size() + s.campaigns.size());
 
   // Per customer while the run steps: population (segment, persona, traits), state, the two
@@ -160,7 +164,7 @@ memory_estimate estimate_memory(const scenario& s) {
                          static_cast<double>(s.campaigns.size()) * (1 + 3.0 / 8);
   const double running_per_customer = people + state + working;
 
-  const double entry_bytes = sizeof(std::uint32_t) + (weighted ? sizeof(float) : 0);
+  const double entry_bytes = sizeof(std::uint32_t) + strength_bytes(s.network);
   // While building, at its largest: the edge list (in the generators' pieces) beside the rows
   // being filled, both directions of every tie, each with its 16-bit slot in its bucket. The
   // rows are compacted in place. Per customer the row offsets (counted twice, a margin for the

@@ -76,10 +76,17 @@ void check_network(const cesim::social_network& net, const std::vector<edge>& ed
           "offsets do not frame the neighbour array");
   require(net.strength.empty() || net.strength.size() == net.neighbors.size(),
           "strengths and neighbours differ in length");
+  require(net.strength_code.empty() || net.strength_code.size() == net.neighbors.size(),
+          "strength codes and neighbours differ in length");
+  require(net.strength.empty() || net.strength_code.empty(), "strengths stored twice");
+  require(std::is_sorted(net.strength_levels.begin(), net.strength_levels.end()) &&
+              net.strength_levels.size() <= 256 &&
+              (net.strength_levels.empty() == net.strength_code.empty()),
+          "strength table not ascending, too long, or without codes");
   require(net.neighbors.size() == 2 * ties.size(), "not every tie stored in both directions once");
   bool all_one = true;
   for (const auto& [pair, strength] : ties) all_one = all_one && strength == 1.0f;
-  require(net.strength.empty() == all_one, "strength array kept or dropped wrongly");
+  require(net.weighted() != all_one, "strengths kept or dropped wrongly");
   for (std::uint32_t i = 0; i < agents; ++i) {
     require(net.offsets[i] <= net.offsets[i + 1], "offsets decrease");
     for (std::uint64_t k = net.offsets[i]; k < net.offsets[i + 1]; ++k) {

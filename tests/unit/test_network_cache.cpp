@@ -17,7 +17,10 @@ bool same_network(const social_network& a, const social_network& b) {
   return a.agents == b.agents && a.well_mixed == b.well_mixed && a.offsets == b.offsets &&
          std::equal(a.neighbors.begin(), a.neighbors.end(), b.neighbors.begin(),
                     b.neighbors.end()) &&
-         std::equal(a.strength.begin(), a.strength.end(), b.strength.begin(), b.strength.end());
+         std::equal(a.strength.begin(), a.strength.end(), b.strength.begin(), b.strength.end()) &&
+         std::equal(a.strength_code.begin(), a.strength_code.end(), b.strength_code.begin(),
+                    b.strength_code.end()) &&
+         a.strength_levels == b.strength_levels;
 }
 
 struct arm {

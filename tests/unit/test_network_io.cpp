@@ -47,6 +47,13 @@ bool same_edge(const edge& e, std::uint32_t a, std::uint32_t b, float strength =
   return e.a == a && e.b == b && e.strength == strength;
 }
 
+/// Every entry's tie strength, however the network stores them.
+std::vector<float> strengths_of(const social_network& net) {
+  std::vector<float> out(net.neighbors.size());
+  for (std::uint64_t k = 0; k < out.size(); ++k) out[k] = net.tie_strength(k);
+  return out;
+}
+
 social_network assemble(std::uint32_t agents, std::vector<edge> edges) {
   return assemble_network(agents, edges);
 }
@@ -167,7 +174,8 @@ TEST_CASE("edge lists: directed duplicates merge into one tie, self-loops are dr
   CHECK(net.edges() == 2);
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 1, 3, 4});
   CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 0, 2, 1});
-  CHECK(net.strength == cesim::uninitialized_vector<float>{2.0f, 2.0f, 1.0f, 1.0f});
+  CHECK(strengths_of(net) == std::vector<float>{2.0f, 2.0f, 1.0f, 1.0f});
+  CHECK(net.strength_levels == std::vector<float>{0.25f, 0.5f, 1.0f, 2.0f});
 }
 
 TEST_CASE("edge lists: malformed lines name the file, line and column", "[network][io]") {
@@ -306,7 +314,9 @@ TEST_CASE("assembly: compressed sparse rows of a small graph", "[network][assemb
   CHECK_FALSE(net.well_mixed);
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 2, 4, 7, 8, 8});
   CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 2, 0, 2, 0, 1, 3, 2});
+  CHECK_FALSE(net.weighted());
   CHECK(net.strength.empty());
+  CHECK(net.strength_code.empty());
   CHECK(net.edges() == 4);
   CHECK(net.degree(2) == 3);
   CHECK(net.degree(4) == 0);
@@ -329,17 +339,61 @@ TEST_CASE("assembly: duplicates merge keeping the strongest tie, self-loops go",
   CHECK(edges.empty());  // freed during assembly
   CHECK(net.offsets == std::vector<std::uint64_t>{0, 2, 4, 5, 6});
   CHECK(net.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 3, 0, 2, 1, 0});
-  CHECK(net.strength == cesim::uninitialized_vector<float>{0.75f, 3.0f, 0.75f, 1.0f, 1.0f, 3.0f});
+  CHECK(strengths_of(net) == std::vector<float>{0.75f, 3.0f, 0.75f, 1.0f, 1.0f, 3.0f});
+  // A few strengths: one byte per entry, an index into the ascending table of strengths (the
+  // self-loop's 0.1 is not among them).
+  CHECK(net.strength.empty());
+  CHECK(net.strength_levels == std::vector<float>{0.25f, 0.5f, 0.75f, 1.0f, 3.0f});
+  CHECK(net.strength_code == cesim::uninitialized_vector<std::uint8_t>{2, 4, 2, 3, 3, 4});
+  CHECK(net.bytes() == 5 * sizeof(std::uint64_t) + 6 * sizeof(std::uint32_t) + 6 + 5 * 4);
 
   // A self-loop's strength does not make the network weighted; merged duplicates of 1 stay 1.
   const social_network uniform = assemble(3, {{0, 1}, {1, 0}, {2, 2, 0.5f}, {1, 2}, {1, 2}});
-  CHECK(uniform.strength.empty());
+  CHECK_FALSE(uniform.weighted());
+  CHECK(uniform.strength_levels.empty());
   CHECK(uniform.neighbors == cesim::uninitialized_vector<std::uint32_t>{1, 0, 2, 1});
   // A weaker duplicate of a strength-1 tie merges away: no strengths are needed.
-  CHECK(assemble(2, {{0, 1, 0.5f}, {1, 0, 1.0f}}).strength.empty());
+  CHECK_FALSE(assemble(2, {{0, 1, 0.5f}, {1, 0, 1.0f}}).weighted());
+  // One strength for all, other than 1, is still a weighted network.
+  const social_network weak = assemble(3, {{0, 1, 0.5f}, {1, 2, 0.5f}});
+  CHECK(weak.strength_levels == std::vector<float>{0.5f});
+  CHECK(strengths_of(weak) == std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
+}
+
+TEST_CASE("assembly: up to 256 distinct strengths are coded in a byte, more are kept as floats",
+          "[network][assemble]") {
+  // A path 0-1-2-...; tie k has strength 1 + k / 64 (exact in a float).
+  const auto path = [](std::uint32_t ties) {
+    std::vector<edge> edges;
+    for (std::uint32_t k = 0; k < ties; ++k)
+      edges.push_back({k, k + 1, 1.0f + static_cast<float>(k) / 64.0f});
+    return edges;
+  };
+  const auto expected = [](const social_network& net) {
+    std::vector<float> out;
+    for (std::uint32_t i = 0; i < net.agents; ++i) {
+      if (i > 0) out.push_back(1.0f + static_cast<float>(i - 1) / 64.0f);
+      if (i + 1 < net.agents) out.push_back(1.0f + static_cast<float>(i) / 64.0f);
+    }
+    return out;
+  };
+  const social_network coded = assemble(257, path(256));
+  CHECK(coded.strength_levels.size() == 256);
+  CHECK(coded.strength_code.size() == 512);
+  CHECK(coded.strength.empty());
+  CHECK(strengths_of(coded) == expected(coded));
+
+  const social_network full = assemble(258, path(257));
+  CHECK(full.strength_levels.empty());
+  CHECK(full.strength_code.empty());
+  CHECK(full.strength.size() == 514);
+  CHECK(strengths_of(full) == expected(full));
 }
 
 TEST_CASE("assembly: the same network with one thread or two", "[network][assemble]") {
+  // Few distinct strengths travel as codes, many as floats: both ways must agree.
+  const bool many_strengths = GENERATE(false, true);
+  CAPTURE(many_strengths);
   std::mt19937_64 draw(42);
   constexpr std::uint32_t agents = 300'000;
   std::vector<edge> edges(1'500'000);
@@ -348,7 +402,7 @@ TEST_CASE("assembly: the same network with one thread or two", "[network][assemb
     // Mostly near neighbors, so that duplicates are common.
     e.b = draw() % 4 == 0 ? static_cast<std::uint32_t>(draw() % agents)
                           : static_cast<std::uint32_t>((e.a + draw() % 8) % agents);
-    e.strength = static_cast<float>(draw() % 5 + 1) * 0.25f;
+    e.strength = static_cast<float>(draw() % (many_strengths ? 1000 : 5) + 1) * 0.25f;
   }
   // A hub with more entries (before merging) than a bucket is radix-sorted with.
   for (int repeat = 0; repeat < 15; ++repeat)
@@ -366,6 +420,10 @@ TEST_CASE("assembly: the same network with one thread or two", "[network][assemb
   CHECK(nets[0].offsets == nets[1].offsets);
   CHECK(nets[0].neighbors == nets[1].neighbors);
   CHECK(nets[0].strength == nets[1].strength);
+  CHECK(nets[0].strength_code == nets[1].strength_code);
+  CHECK(nets[0].strength_levels == nets[1].strength_levels);
+  CHECK(nets[0].strength_code.empty() == many_strengths);
+  CHECK(nets[0].strength.empty() != many_strengths);
 
   // Rows sorted, without self-loops or repeats, and symmetric.
   const social_network& net = nets[0];

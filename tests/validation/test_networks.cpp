@@ -153,5 +153,7 @@ TEST_CASE("networks are identical for any thread count", "[network][determinism]
     CHECK(one.offsets == two.offsets);
     CHECK(one.neighbors == two.neighbors);
     CHECK(one.strength == two.strength);
+    CHECK(one.strength_code == two.strength_code);
+    CHECK(one.strength_levels == two.strength_levels);
   }
 }

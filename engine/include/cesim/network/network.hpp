@@ -2,6 +2,11 @@
 /// The social network over customers: undirected, stored as compressed sparse rows with 32-bit
 /// agent ids. The contacts of agent i are neighbors[offsets[i] .. offsets[i + 1]), sorted, without
 /// self-loops or duplicates; tie strengths (if not all 1) sit at the same positions.
+///
+/// Most networks know only a few strengths (the generators: strong and weak ties), so each entry
+/// then holds a one-byte code into a short table of the strengths: a quarter of the memory of a
+/// float per entry. Networks with more than 256 distinct strengths (weighted edge-list files)
+/// keep a float per entry.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -19,12 +24,21 @@ struct social_network {
   std::vector<std::uint64_t> offsets;  ///< agents + 1 entries (empty when well-mixed)
   /// Filled in parallel as the network is built, so not zeroed first.
   uninitialized_vector<std::uint32_t> neighbors;
-  uninitialized_vector<float> strength;  ///< empty: every tie has strength 1
+  /// Per entry, the index of its tie's strength in `strength_levels` (ascending, at most 256
+  /// strengths); or empty.
+  uninitialized_vector<std::uint8_t> strength_code;
+  std::vector<float> strength_levels;
+  /// Per entry, its tie's strength, when there are too many distinct strengths for codes; or
+  /// empty. With neither codes nor strengths, every tie has strength 1.
+  uninitialized_vector<float> strength;
 
   [[nodiscard]] std::uint64_t degree(std::uint32_t i) const { return offsets[i + 1] - offsets[i]; }
   /// Undirected edges (each stored twice).
   [[nodiscard]] std::uint64_t edges() const { return neighbors.size() / 2; }
+  /// Whether some tie has a strength other than 1.
+  [[nodiscard]] bool weighted() const { return !strength_code.empty() || !strength.empty(); }
   [[nodiscard]] float tie_strength(std::uint64_t entry) const {
+    if (!strength_code.empty()) return strength_levels[strength_code[entry]];
     return strength.empty() ? 1.0f : strength[entry];
   }
   [[nodiscard]] std::size_t bytes() const;
