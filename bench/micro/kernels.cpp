@@ -30,10 +30,10 @@
 #include "cesim/mechanisms/metrics.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/mechanisms/word_of_mouth.hpp"
-#include "cesim/network/generators.hpp"
 #include "cesim/network/network.hpp"
 #include "cesim/population/population.hpp"
 #include "cesim/sim/blocks.hpp"
+#include "cesim/sim/run_state.hpp"
 
 namespace {
 
@@ -47,57 +47,31 @@ constexpr int typical_teller_percent = 4;
 constexpr double positive_share = 0.45;
 constexpr double retold_share = 0.1;
 
-/// One population with everything a step_view refers to. Built once per size and kept, since
-/// synthesis and the network take far longer than any kernel; never moved, as compiled_model
-/// and step_view point into it.
-struct fixture {
-  scenario sc;
-  compiled_model model;
-  population people;
-  agent_state initial;
-  agent_state state;
-  social_network network;
-  impulse_outbox outbox;
-  impulse_outbox inbox;
-  reach_tracker reach;
-  std::vector<std::uint64_t> tellers;
-  std::vector<std::uint8_t> heard;
-  std::vector<std::uint16_t> referred_by;
-  campaign_engine campaigns;
-  std::vector<block_tally> partials;
-  rng::key key;
-  double public_rating = 0.5;
-  std::uint64_t teller_count = 0;
+/// The scenario a fixture owns, built before the run state that refers to it.
+struct owned_scenario {
+  scenario owned;
+};
 
+/// One population with everything a step_view refers to, built as a run builds it (run_state).
+/// Built once per size and kept, since synthesis and the network take far longer than any
+/// kernel; never moved, as the model and views point into it.
+struct fixture : owned_scenario, run_state {
+  agent_state initial;
+  std::vector<block_tally> partials;
+  double public_rating = 0;
+  std::uint64_t teller_count = 0;
   double teller_share;
 
   fixture(scenario s, double share_of_tellers)
-      : sc(std::move(s)),
-        model(sc),
-        campaigns(sc, model, static_cast<std::uint32_t>(sc.population)),
-        key{sc.seed, 0},
+      : owned_scenario{std::move(s)},
+        run_state(owned, rng::key{owned.seed, 0}),
+        initial(state),
         teller_share(share_of_tellers) {
-    auto synthesized = synthesize_population(sc, key);
-    people = std::move(synthesized.people);
-    initial = std::move(synthesized.initial);
-    network = build_network(sc, people, key);
-    outbox.resize(people.size);
-    inbox.resize(people.size);
-    heard.assign(people.size, 0);
-    referred_by.assign(people.size, 0);
-    tellers.assign((std::size_t{people.size} + 63) / 64, 0);
     partials.resize(block_count(people.size));
     for (auto& t : partials) reset(t);
     tell_stories();
     restart();
-    double sum = 0;
-    std::uint64_t customers = 0;
-    for (std::uint32_t i = 0; i < people.size; ++i)
-      if (state.status[i] == customer_status::customer) {
-        sum += state.satisfaction[i];
-        ++customers;
-      }
-    if (customers != 0) public_rating = sum / static_cast<double>(customers);
+    public_rating = initial_public_rating();
   }
 
   /// Back to the initial state, so that each benchmark starts alike whatever ran before it.
@@ -111,7 +85,7 @@ struct fixture {
 
   void reset(block_tally& t) const {
     t.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
-    campaigns.reset_tallies(t);
+    campaigns->reset_tallies(t);
   }
 
   /// Fills the inbox as a step would leave it: own stories (hop 0, strength 1, priority
@@ -150,10 +124,7 @@ struct fixture {
     }
   }
 
-  step_view view(std::uint32_t step) {
-    return step_view{model, people, state,       outbox, inbox, tellers,      network,
-                     reach, heard,  referred_by, key,    step,  public_rating};
-  }
+  step_view view(std::uint32_t step) { return run_state::view(step, public_rating); }
 };
 
 fixture& population_of(std::int64_t size, std::int64_t teller_percent = typical_teller_percent) {
@@ -218,9 +189,9 @@ void touchpoints(benchmark::State& bs) {
 /// campaign is active in its own weeks, as in a run.
 void campaigns(benchmark::State& bs) {
   block_pass(
-      bs, [](fixture& f, const step_view& v) { f.campaigns.prepare_step(v, f.network); },
+      bs, [](fixture& f, const step_view& v) { f.campaigns->prepare_step(v, *f.network); },
       [](fixture& f, const step_view& v, agent_range range, block_tally& tally) {
-        f.campaigns.apply(v, range, tally);
+        f.campaigns->apply(v, range, tally);
       });
 }
 
@@ -290,7 +261,7 @@ void metrics(benchmark::State& bs) {
     std::vector<std::uint64_t> reached(f.model.origin_names.size(), 0);
     std::vector<std::uint64_t> hops(f.model.origin_names.size() * f.model.hop_slots, 0);
     std::vector<campaign_tally> campaign_totals;
-    f.campaigns.reset_tally_vector(campaign_totals);
+    f.campaigns->reset_tally_vector(campaign_totals);
     for (const auto& p : f.partials) {
       for (std::size_t s = 0; s < segments.size(); ++s) segments[s].add(p.segments[s]);
       for (std::size_t k = 0; k < tps.size(); ++k) tps[k].add(p.touchpoints[k]);

@@ -16,32 +16,17 @@
 #include "cesim/mechanisms/review.hpp"
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/mechanisms/word_of_mouth.hpp"
-#include "cesim/network/generators.hpp"
-#include "cesim/network/network_cache.hpp"
-#include "cesim/population/population.hpp"
 #include "cesim/sim/blocks.hpp"
 #include "cesim/sim/memory.hpp"
+#include "cesim/sim/run_state.hpp"
 
 namespace cesim {
 
-struct simulation::impl {
-  const scenario& sc;
+struct simulation::impl : run_state {
   run_options options;
-  rng::key key;
-  compiled_model model;
-  population people;
-  agent_state state;
-  std::shared_ptr<const social_network> network;  ///< shared with other runs, never changed
-  impulse_outbox outbox;                          ///< stories told this step
-  impulse_outbox inbox;                           ///< stories told last step, delivered this step
-  reach_tracker reach;
-  std::vector<std::uint64_t> tellers;  ///< bit per customer: has a story in the inbox
   /// Pushed delivery: this step's successful hearings, per block of tellers, then all sorted.
   std::vector<std::vector<std::uint64_t>> block_hearings;
   std::vector<std::uint64_t> hearings;
-  std::vector<std::uint8_t> heard;
-  std::vector<std::uint16_t> referred_by;
-  std::unique_ptr<campaign_engine> campaigns;
   std::vector<std::uint64_t> hop_totals;
   std::vector<block_tally> partials;
   std::uint32_t step = 0;
@@ -50,21 +35,8 @@ struct simulation::impl {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   impl(const scenario& s, run_options o)
-      : sc(s), options(std::move(o)), key{s.seed, options.replication}, model(s) {
-    auto synthesized = synthesize_population(sc, key);
-    people = std::move(synthesized.people);
-    state = std::move(synthesized.initial);
-    network = options.networks
-                  ? options.networks->get(sc, people, key)
-                  : std::make_shared<const social_network>(build_network(sc, people, key));
-    outbox.resize(people.size);
-    inbox.resize(people.size);
-    reach.reset(model.origin_names.size(), people.size);
-    heard.assign(people.size, 0);
-    referred_by.assign(people.size, 0);
-    campaigns = std::make_unique<campaign_engine>(sc, model, people.size);
+      : run_state(s, rng::key{s.seed, o.replication}, o.networks), options(std::move(o)) {
     for (const auto& c : sc.campaigns) result.campaign_names.push_back(c.name);
-    tellers.assign((std::size_t{people.size} + 63) / 64, 0);
     hop_totals.assign(model.origin_names.size() * model.hop_slots, 0);
     partials.resize(block_count(people.size));
     result.replication = options.replication;
@@ -84,22 +56,7 @@ struct simulation::impl {
     record(view());
   }
 
-  step_view view() {
-    return step_view{model, people, state,       outbox, inbox, tellers,      *network,
-                     reach, heard,  referred_by, key,    step,  public_rating};
-  }
-
-  /// Before anyone has rated, the public rating is the mean satisfaction of the first customers.
-  double initial_public_rating() const {
-    double sum = 0;
-    std::uint64_t n = 0;
-    for (std::uint32_t i = 0; i < people.size; ++i)
-      if (state.status[i] == customer_status::customer) {
-        sum += state.satisfaction[i];
-        ++n;
-      }
-    return n == 0 ? 0.5 : sum / static_cast<double>(n);
-  }
+  step_view view() { return run_state::view(step, public_rating); }
 
   /// The step's phases, in the model's fixed order, for one block of agents.
   void run_block(const step_view& v, std::size_t b, agent_range range) {

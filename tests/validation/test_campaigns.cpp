@@ -9,9 +9,9 @@
 #include "cesim/mechanisms/campaigns.hpp"
 #include "cesim/mechanisms/context.hpp"
 #include "cesim/mechanisms/market.hpp"
-#include "cesim/network/generators.hpp"
 #include "cesim/network/network.hpp"
 #include "cesim/population/population.hpp"
+#include "cesim/sim/run_state.hpp"
 #include "cesim/sim/simulation.hpp"
 #include "test_support.hpp"
 
@@ -403,49 +403,23 @@ TEST_CASE("campaigns keep results identical across thread counts", "[campaigns][
 
 namespace {
 
-/// Everything one step of the campaign pass reads and writes, built as simulation.cpp builds it.
-struct campaign_pass {
-  const scenario& sc;
-  rng::key key{sc.seed, 0};
-  compiled_model model{sc};
-  population people;
-  agent_state state;
-  social_network network;
-  impulse_outbox outbox, inbox;
-  reach_tracker reach;
-  std::vector<std::uint64_t> tellers;
-  std::vector<std::uint8_t> heard;
-  std::vector<std::uint16_t> referred_by;
-  campaign_engine campaigns;
-
-  explicit campaign_pass(const scenario& s)
-      : sc(s), campaigns(s, model, static_cast<std::uint32_t>(s.population)) {
-    auto synthesized = synthesize_population(sc, key);
-    people = std::move(synthesized.people);
-    state = std::move(synthesized.initial);
-    network = build_network(sc, people, key);
-    outbox.resize(people.size);
-    inbox.resize(people.size);
-    reach.reset(model.origin_names.size(), people.size);
-    tellers.assign((std::size_t{people.size} + 63) / 64, 0);
-    heard.assign(people.size, 0);
-    referred_by.assign(people.size, 0);
-  }
+/// Everything one step of the campaign pass reads and writes, built as a run builds it.
+struct campaign_pass : run_state {
+  explicit campaign_pass(const scenario& s) : run_state(s, rng::key{s.seed, 0}) {}
 
   /// Runs the campaigns of `step` over the agents cut at `cuts`; returns the summed tallies.
   std::vector<campaign_tally> run(std::uint32_t step, const std::vector<std::uint32_t>& cuts) {
-    const step_view v{model, people, state,       outbox, inbox, tellers, network,
-                      reach, heard,  referred_by, key,    step,  0.6};
-    campaigns.prepare_step(v, network);
+    const step_view v = view(step, 0.6);
+    campaigns->prepare_step(v, *network);
     std::vector<campaign_tally> total;
-    campaigns.reset_tally_vector(total);
+    campaigns->reset_tally_vector(total);
     std::uint32_t begin = 0;
     for (std::size_t k = 0; k <= cuts.size(); ++k) {
       const std::uint32_t end = k < cuts.size() ? cuts[k] : people.size;
       block_tally tally;
       tally.reset(model.segments, model.touchpoints, model.origin_names.size(), model.hop_slots);
-      campaigns.reset_tallies(tally);
-      campaigns.apply(v, {begin, end}, tally);
+      campaigns->reset_tallies(tally);
+      campaigns->apply(v, {begin, end}, tally);
       for (std::size_t c = 0; c < total.size(); ++c) total[c].add(tally.campaigns[c]);
       begin = end;
     }

@@ -1,0 +1,41 @@
+#include "cesim/sim/run_state.hpp"
+
+#include "cesim/network/generators.hpp"
+#include "cesim/network/network_cache.hpp"
+
+namespace cesim {
+
+run_state::run_state(const scenario& s, rng::key k, network_cache* networks)
+    : sc(s), key(k), model(s) {
+  auto synthesized = synthesize_population(sc, key);
+  people = std::move(synthesized.people);
+  state = std::move(synthesized.initial);
+  network = networks != nullptr
+                ? networks->get(sc, people, key)
+                : std::make_shared<const social_network>(build_network(sc, people, key));
+  outbox.resize(people.size);
+  inbox.resize(people.size);
+  reach.reset(model.origin_names.size(), people.size);
+  tellers.assign((std::size_t{people.size} + 63) / 64, 0);
+  heard.assign(people.size, 0);
+  referred_by.assign(people.size, 0);
+  campaigns = std::make_unique<campaign_engine>(sc, model, people.size);
+}
+
+step_view run_state::view(std::uint32_t step, double public_rating) {
+  return step_view{model, people, state,       outbox, inbox, tellers,      *network,
+                   reach, heard,  referred_by, key,    step,  public_rating};
+}
+
+double run_state::initial_public_rating() const {
+  double sum = 0;
+  std::uint64_t n = 0;
+  for (std::uint32_t i = 0; i < people.size; ++i)
+    if (state.status[i] == customer_status::customer) {
+      sum += state.satisfaction[i];
+      ++n;
+    }
+  return n == 0 ? 0.5 : sum / static_cast<double>(n);
+}
+
+}  // namespace cesim
