@@ -58,19 +58,17 @@ void note_level(std::vector<float>& levels, float strength) {
 
 class csr_builder {
  public:
-  /// The ties are the concatenation of `pieces`, in order.
-  csr_builder(std::uint32_t agents, const std::vector<std::vector<edge>>& pieces)
-      : agents_(agents) {
+  csr_builder(std::uint32_t agents, const edge_source& source) : agents_(agents) {
     const int id_bits = agents > 1 ? std::bit_width(agents - 1) : 0;
     shift_ = std::clamp(id_bits - bucket_count_bits, 0, max_bucket_bits);
     radix_passes_ = (id_bits + max_digit_bits - 1) / max_digit_bits;
     digit_bits_ = radix_passes_ == 0 ? 0 : (id_bits + radix_passes_ - 1) / radix_passes_;
     buckets_ = agents == 0 ? 1 : (static_cast<std::size_t>(agents - 1) >> shift_) + 1;
-    split_into_parts(pieces);
+    split_into_parts(source);
     census();
   }
 
-  social_network build(std::vector<std::vector<edge>>& pieces) {
+  social_network build(edge_source& source) {
     social_network net;
     net.agents = agents_;
     net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
@@ -83,7 +81,7 @@ class csr_builder {
     place_by_bucket(net);
     // No longer needed: free the ties before the rows take shape.
     parts_.clear();
-    std::vector<std::vector<edge>>().swap(pieces);
+    source.release();
 
     std::vector<std::uint32_t> kept(agents_);
     order_buckets(net, kept);
@@ -94,18 +92,15 @@ class csr_builder {
   }
 
  private:
-  /// Cuts the pieces into parts for the parallel passes: small pieces (a generator's block)
-  /// are parts of their own, large ones (a file) are cut so that every worker has several.
-  void split_into_parts(const std::vector<std::vector<edge>>& pieces) {
-    std::size_t total = 0;
-    for (const auto& piece : pieces) total += piece.size();
+  /// Parts for the parallel passes: a generator's blocks are parts of their own, stored lists
+  /// (a file) are cut so that every worker has several.
+  void split_into_parts(const edge_source& source) {
+    const std::size_t total = source.stored_ties();
     const auto workers =
         static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
     const std::size_t part_size = std::max<std::size_t>(
         4096, (total + workers * parts_per_worker - 1) / (workers * parts_per_worker));
-    for (const auto& piece : pieces)
-      for (std::size_t at = 0; at < piece.size(); at += part_size)
-        parts_.emplace_back(piece.data() + at, std::min(part_size, piece.size() - at));
+    parts_ = source.parts(part_size);
     if (parts_.empty()) parts_.emplace_back();
   }
 
@@ -117,19 +112,22 @@ class csr_builder {
     cursor_.assign(parts * buckets_, 0);
     std::vector<std::uint64_t> bad_id(parts, no_bad_id);
     std::vector<std::vector<float>> part_levels(parts);
+    tbb::enumerable_thread_specific<std::vector<edge>> scratches;
     tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t part) {
       std::uint64_t* sizes = cursor_.data() + part * buckets_;
       auto& levels = part_levels[part];
-      for (const edge& e : parts_[part]) {
-        if (e.a >= agents_ || e.b >= agents_) {
-          bad_id[part] = std::max(e.a, e.b);
-          break;
+      edge_source::read(parts_[part], scratches.local(), [&](std::span<const edge> ties) {
+        for (const edge& e : ties) {
+          if (e.a >= agents_ || e.b >= agents_) {
+            bad_id[part] = std::max(e.a, e.b);
+            break;
+          }
+          if (e.a == e.b) continue;
+          ++sizes[bucket_of(e.a)];
+          ++sizes[bucket_of(e.b)];
+          note_level(levels, e.strength);
         }
-        if (e.a == e.b) continue;
-        ++sizes[bucket_of(e.a)];
-        ++sizes[bucket_of(e.b)];
-        note_level(levels, e.strength);
-      }
+      });
     });
     for (std::size_t part = 0; part < parts; ++part) {
       if (bad_id[part] != no_bad_id)
@@ -166,6 +164,7 @@ class csr_builder {
     advise_huge_pages(slot_.get(), entries_ * sizeof(std::uint16_t));
     const std::uint32_t slot_mask = (std::uint32_t{1} << shift_) - 1;
     const columns all = region_columns(net, 0);
+    tbb::enumerable_thread_specific<std::vector<edge>> scratches;
     tbb::parallel_for(std::size_t{0}, parts_.size(), [&](std::size_t part) {
       std::uint64_t* cursor = cursor_.data() + part * buckets_;
       const auto put = [&](std::uint32_t from, std::uint32_t to, float strength,
@@ -176,12 +175,14 @@ class csr_builder {
         if (all.codes != nullptr) all.codes[at] = code;
         if (all.strengths != nullptr) all.strengths[at] = strength;
       };
-      for (const edge& e : parts_[part]) {
-        if (e.a == e.b) continue;
-        const std::uint8_t code = all.codes != nullptr ? code_of(e.strength) : 0;
-        put(e.a, e.b, e.strength, code);
-        put(e.b, e.a, e.strength, code);
-      }
+      edge_source::read(parts_[part], scratches.local(), [&](std::span<const edge> ties) {
+        for (const edge& e : ties) {
+          if (e.a == e.b) continue;
+          const std::uint8_t code = all.codes != nullptr ? code_of(e.strength) : 0;
+          put(e.a, e.b, e.strength, code);
+          put(e.b, e.a, e.strength, code);
+        }
+      });
     });
     std::vector<std::uint64_t>().swap(cursor_);
   }
@@ -482,7 +483,7 @@ class csr_builder {
   int radix_passes_ = 0;
   int digit_bits_ = 0;
   std::size_t buckets_ = 1;
-  std::vector<std::span<const edge>> parts_;  ///< the ties, in order, cut for parallel passes
+  std::vector<edge_source::part> parts_;  ///< the ties, in order, cut for parallel passes
   strength_storage storage_ = strength_storage::none;
   std::vector<float> levels_;  ///< coded: the distinct strengths of ties other than self-loops
   std::uint64_t entries_ = 0;
@@ -493,15 +494,58 @@ class csr_builder {
 
 }  // namespace
 
+void edge_source::add(std::vector<edge> ties) {
+  order_.push_back({true, stored_.size()});
+  stored_.push_back(std::move(ties));
+}
+
+void edge_source::add_generated(std::size_t blocks, block_writer write) {
+  order_.push_back({false, generated_.size()});
+  generated_.push_back({blocks, std::make_unique<block_writer>(std::move(write))});
+}
+
+std::vector<edge_source::part> edge_source::parts(std::size_t max_stored_part) const {
+  std::vector<part> out;
+  for (const segment& s : order_) {
+    if (s.is_stored) {
+      const auto& ties = stored_[s.index];
+      for (std::size_t at = 0; at < ties.size(); at += max_stored_part)
+        out.push_back(
+            {std::span<const edge>(ties).subspan(at, std::min(max_stored_part, ties.size() - at))});
+    } else {
+      const auto& g = generated_[s.index];
+      for (std::size_t b = 0; b < g.blocks; ++b) out.push_back({{}, g.write.get(), b});
+    }
+  }
+  return out;
+}
+
+std::size_t edge_source::stored_ties() const {
+  std::size_t total = 0;
+  for (const auto& ties : stored_) total += ties.size();
+  return total;
+}
+
+void edge_source::release() {
+  for (auto& ties : stored_) std::vector<edge>().swap(ties);
+}
+
+social_network assemble_network(std::uint32_t agents, edge_source& source) {
+  return csr_builder(agents, source).build(source);
+}
+
 social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces) {
-  return csr_builder(agents, pieces).build(pieces);
+  edge_source source;
+  for (auto& piece : pieces) source.add(std::move(piece));
+  pieces = {};
+  return assemble_network(agents, source);
 }
 
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges) {
-  std::vector<std::vector<edge>> pieces;
-  pieces.push_back(std::move(edges));
+  edge_source source;
+  source.add(std::move(edges));
   edges = {};
-  return assemble_network(agents, pieces);
+  return assemble_network(agents, source);
 }
 
 std::size_t social_network::bytes() const {

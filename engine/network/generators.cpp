@@ -98,24 +98,20 @@ float random_strength(const network_config& net, double u) {
   return static_cast<float>(u < net.strong_share ? net.strong_strength : net.weak_strength);
 }
 
-/// Ties as the generators write them: one piece per block of agents, in block order.
-using edge_pieces = std::vector<std::vector<edge>>;
-
-/// Runs fn(agent, out) over all agents in parallel blocks, one piece per block: the edge list,
-/// in block order, is the same for any thread count (and is never concatenated). Each piece
-/// reserves room for `expected_per_agent` ties per agent and a margin: growing a piece by
-/// copying would touch about twice its memory, and fresh memory is the costly part of a large
-/// build (see docs/performance.md); reserved but unused room is never touched.
+/// Adds to `source` the ties fn(agent, out) writes, block by block of agents in block order: the
+/// edge list is the same for any thread count, and assembly writes each block when it reads it
+/// (twice) instead of holding the whole list. fn must depend only on the agent, and must own or
+/// outlive what it refers to until assembly ends. A block reserves room for
+/// `expected_per_agent` ties per agent and a margin, so that it rarely grows by copying.
 template <typename Fn>
-edge_pieces generate_in_blocks(std::uint32_t n, double expected_per_agent, Fn&& fn) {
-  edge_pieces pieces(block_count(n));
-  for_each_block(n, [&](std::size_t b, agent_range range) {
-    auto& out = pieces[b];
-    const double expected = expected_per_agent * (range.end - range.begin);
-    out.reserve(static_cast<std::size_t>(expected + 4 * std::sqrt(expected) + 16));
-    for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
-  });
-  return pieces;
+void generate_in_blocks(edge_source& source, std::uint32_t n, double expected_per_agent, Fn fn) {
+  source.add_generated(
+      block_count(n), [n, expected_per_agent, fn](std::size_t b, std::vector<edge>& out) {
+        const agent_range range = block_range(b, n);
+        const double expected = expected_per_agent * (range.end - range.begin);
+        out.reserve(static_cast<std::size_t>(expected + 4 * std::sqrt(expected) + 16));
+        for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
+      });
 }
 
 /// A random order of agents, for generators whose structure depends on position (ring, arrival):
@@ -135,24 +131,27 @@ std::vector<std::uint32_t> random_order(const generator_context& g) {
 /// Chung-Lu: agent i opens Poisson(c/2 * w_i / mean w) ties to partners drawn in proportion to w,
 /// so expected degrees are c * w_i / mean w; with equal weights this is Erdos-Renyi with Poisson
 /// degrees of mean c.
-edge_pieces erdos_renyi(const generator_context& g) {
+void erdos_renyi(const generator_context& g, edge_source& source) {
   const auto& net = g.s.network;
-  std::unique_ptr<alias_table> by_weight;
-  if (!g.uniform_weights) by_weight = std::make_unique<alias_table>(g.weight);
-  return generate_in_blocks(g.n, net.mean_degree / 2, [&](std::uint32_t i, std::vector<edge>& out) {
-    rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
-    const auto stubs = poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight, draw.uniform());
-    for (std::uint32_t k = 0; k < stubs; ++k) {
-      const double u = draw.uniform();
-      const std::uint32_t j = by_weight ? by_weight->draw(u, draw.uniform()) : pick_index(u, g.n);
-      out.push_back(edge{i, j, random_strength(net, draw.uniform())});
-    }
-  });
+  std::shared_ptr<const alias_table> by_weight;
+  if (!g.uniform_weights) by_weight = std::make_shared<const alias_table>(g.weight);
+  generate_in_blocks(source, g.n, net.mean_degree / 2,
+                     [&g, &net, by_weight](std::uint32_t i, std::vector<edge>& out) {
+                       rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
+                       const auto stubs = poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight,
+                                                  draw.uniform());
+                       for (std::uint32_t k = 0; k < stubs; ++k) {
+                         const double u = draw.uniform();
+                         const std::uint32_t j =
+                             by_weight ? by_weight->draw(u, draw.uniform()) : pick_index(u, g.n);
+                         out.push_back(edge{i, j, random_strength(net, draw.uniform())});
+                       }
+                     });
 }
 
 /// Stochastic block model over segments: each tie goes to segment t with the mixing share of the
 /// owner's segment, then to a uniformly chosen member of t.
-edge_pieces block_model(const generator_context& g) {
+void block_model(const generator_context& g, edge_source& source) {
   const auto& net = g.s.network;
   const std::size_t segs = g.s.segments.size();
   std::vector<double> cumulative(net.mixing.size());
@@ -162,36 +161,42 @@ edge_pieces block_model(const generator_context& g) {
       cumulative[a * segs + b] = running += net.mixing[a * segs + b];
   }
   const auto& begin = g.people.segment_begin;
-  return generate_in_blocks(g.n, net.mean_degree / 2, [&](std::uint32_t i, std::vector<edge>& out) {
-    rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
-    const std::size_t a = g.people.segment[i];
-    const auto stubs = poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight, draw.uniform());
-    for (std::uint32_t k = 0; k < stubs; ++k) {
-      const double u = draw.uniform();
-      std::size_t b = 0;
-      while (b + 1 < segs && u >= cumulative[a * segs + b]) ++b;
-      const double u_member = draw.uniform();
-      const double u_strength = draw.uniform();
-      const std::uint64_t size = begin[b + 1] - begin[b];
-      if (size == 0) continue;
-      const std::uint32_t j = begin[b] + pick_index(u_member, size);
-      const float strength =
-          net.ties == tie_assignment::structural
-              ? static_cast<float>(a == b ? net.strong_strength : net.weak_strength)
-              : random_strength(net, u_strength);
-      out.push_back(edge{i, j, strength});
-    }
-  });
+  generate_in_blocks(
+      source, g.n, net.mean_degree / 2,
+      [&g, &net, &begin, segs, cumulative](std::uint32_t i, std::vector<edge>& out) {
+        rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_stubs);
+        const std::size_t a = g.people.segment[i];
+        const auto stubs =
+            poisson(net.mean_degree / 2 * g.weight[i] / g.mean_weight, draw.uniform());
+        for (std::uint32_t k = 0; k < stubs; ++k) {
+          const double u = draw.uniform();
+          std::size_t b = 0;
+          while (b + 1 < segs && u >= cumulative[a * segs + b]) ++b;
+          const double u_member = draw.uniform();
+          const double u_strength = draw.uniform();
+          const std::uint64_t size = begin[b + 1] - begin[b];
+          if (size == 0) continue;
+          const std::uint32_t j = begin[b] + pick_index(u_member, size);
+          const float strength =
+              net.ties == tie_assignment::structural
+                  ? static_cast<float>(a == b ? net.strong_strength : net.weak_strength)
+                  : random_strength(net, u_strength);
+          out.push_back(edge{i, j, strength});
+        }
+      });
 }
 
 /// Watts-Strogatz: a ring lattice of k = 2 * round(c / 2) neighbours, each tie rewired to a
 /// random agent with the rewiring probability. Structural ties: lattice ties strong, rewired weak.
-edge_pieces watts_strogatz(const generator_context& g, const std::vector<std::uint32_t>& ring) {
+/// `ring` must outlive the assembly of `source`.
+void watts_strogatz(const generator_context& g, const std::vector<std::uint32_t>& ring,
+                    edge_source& source) {
   const auto& net = g.s.network;
   const std::uint64_t half = std::min<std::uint64_t>(
       static_cast<std::uint64_t>(std::max(1.0, std::round(net.mean_degree / 2))), (g.n - 1) / 2);
-  return generate_in_blocks(
-      g.n, static_cast<double>(half), [&](std::uint32_t position, std::vector<edge>& out) {
+  generate_in_blocks(
+      source, g.n, static_cast<double>(half),
+      [&g, &net, &ring, half](std::uint32_t position, std::vector<edge>& out) {
         const std::uint32_t i = ring[position];
         rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_lattice);
         for (std::uint64_t d = 1; d <= half; ++d) {
@@ -250,10 +255,10 @@ std::vector<edge> barabasi_albert(const generator_context& g,
 }
 
 /// Influencer hints for generators without weights: (w - 1) * c / 2 extra random ties.
-void add_hub_ties(const generator_context& g, edge_pieces& edges) {
+void add_hub_ties(const generator_context& g, edge_source& source) {
   if (g.uniform_weights) return;
   const auto& net = g.s.network;
-  auto extra = generate_in_blocks(g.n, 0.0, [&](std::uint32_t i, std::vector<edge>& out) {
+  generate_in_blocks(source, g.n, 0.0, [&g, &net](std::uint32_t i, std::vector<edge>& out) {
     if (g.weight[i] <= 1.0) return;
     rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_hubs);
     const auto count =
@@ -263,7 +268,6 @@ void add_hub_ties(const generator_context& g, edge_pieces& edges) {
       out.push_back(edge{i, j, random_strength(net, draw.uniform())});
     }
   });
-  for (auto& piece : extra) edges.push_back(std::move(piece));
 }
 
 }  // namespace
@@ -294,21 +298,25 @@ social_network build_network(const scenario& s, const population& people, rng::k
     std::fill(g.weight.begin(), g.weight.end(), 1.0);
     g.uniform_weights = true;
   }
-  edge_pieces edges;
+  // The generators' blocks are written while the network is assembled: what they refer to
+  // (g, ring) lives until then.
+  edge_source edges;
+  std::vector<std::uint32_t> ring;
   if (g.n >= 2 && net.mean_degree > 0) {
     switch (net.kind) {
       case network_kind::erdos_renyi:
-        edges = erdos_renyi(g);
+        erdos_renyi(g, edges);
         break;
       case network_kind::block_model:
-        edges = block_model(g);
+        block_model(g, edges);
         break;
       case network_kind::watts_strogatz:
-        edges = watts_strogatz(g, random_order(g));
+        ring = random_order(g);
+        watts_strogatz(g, ring, edges);
         add_hub_ties(g, edges);
         break;
       case network_kind::barabasi_albert:
-        edges.push_back(barabasi_albert(g, random_order(g)));
+        edges.add(barabasi_albert(g, random_order(g)));
         add_hub_ties(g, edges);
         break;
       case network_kind::well_mixed:

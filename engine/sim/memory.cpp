@@ -165,12 +165,15 @@ memory_estimate estimate_memory(const scenario& s) {
   const double running_per_customer = people + state + working;
 
   const double entry_bytes = sizeof(std::uint32_t) + strength_bytes(s.network);
-  // While building, at its largest: the edge list (in the generators' pieces) beside the rows
-  // being filled, both directions of every tie, each with its 16-bit slot in its bucket. The
-  // rows are compacted in place. Per customer the row offsets (counted twice, a margin for the
-  // builders' per-bucket and per-block arrays), the kept counts, the persona weights and the
-  // ring order.
-  const double list_bytes = sizeof(edge);
+  // While building, at its largest: the rows being filled, both directions of every tie, each
+  // with its 16-bit slot in its bucket, beside the edge list where it is held (a file's, and
+  // preferential attachment's, which is sequential); the other generators write their ties
+  // block by block as assembly reads them. The rows are compacted in place. Per customer the row
+  // offsets (counted twice, a margin for the builders' per-bucket and per-block arrays), the
+  // kept counts, the persona weights and the ring order.
+  const bool list_held =
+      s.network.kind == network_kind::edge_list || s.network.kind == network_kind::barabasi_albert;
+  const double list_bytes = list_held ? sizeof(edge) : 0.0;
   const double build_per_edge = list_bytes + 2 * (entry_bytes + sizeof(std::uint16_t));
   const double build_per_customer =
       2 * sizeof(std::uint64_t) + sizeof(std::uint32_t) + sizeof(double) + sizeof(std::uint32_t);

@@ -42,7 +42,7 @@ TEST_CASE("a run too large for the memory limit exits 5 naming estimate and limi
   CHECK(r.exit_code == 5);
   CHECK_THAT(r.err, Catch::StartsWith("error: " + default_scenario +
                                       ": 4000000000 customers need an estimated "));
-  CHECK_THAT(r.err, Catch::Contains(" TB of memory (") &&
+  CHECK_THAT(r.err, Catch::Contains(" GB of memory (") &&
                         Catch::Contains("more than the limit of 8.0 GB, which is set by "
                                         "--memory-limit 8G") &&
                         Catch::Contains("Lower 'population' or 'network.mean_degree'"));

@@ -390,6 +390,44 @@ TEST_CASE("assembly: up to 256 distinct strengths are coded in a byte, more are 
   CHECK(strengths_of(full) == expected(full));
 }
 
+TEST_CASE("assembly: ties written block by block give the network of the stored list",
+          "[network][assemble]") {
+  // Stored ties, then generated blocks, then stored again: the network of their concatenation.
+  constexpr std::uint32_t agents = 50'000;
+  const auto block_ties = [](std::size_t block, std::vector<edge>& out) {
+    std::mt19937_64 draw(block);
+    for (int k = 0; k < 5000; ++k)
+      out.push_back({static_cast<std::uint32_t>(draw() % agents),
+                     static_cast<std::uint32_t>(draw() % agents),
+                     static_cast<float>(draw() % 3 + 1) * 0.5f});
+  };
+  std::vector<edge> first = {{0, 1, 2.0f}, {5, 7, 0.5f}, {1, 0, 1.0f}};
+  std::vector<edge> last = {{7, 5, 1.5f}, {3, 3, 1.0f}, {49'999, 0, 1.0f}};
+  std::vector<edge> all = first;
+  for (std::size_t b = 0; b < 7; ++b) block_ties(b, all);
+  all.insert(all.end(), last.begin(), last.end());
+
+  int writes = 0;
+  edge_source source;
+  source.add(first);
+  source.add_generated(7, [&](std::size_t b, std::vector<edge>& out) {
+    ++writes;
+    CHECK(out.empty());
+    block_ties(b, out);
+  });
+  source.add(last);
+  CHECK(source.stored_ties() == 6);
+  const social_network from_source = assemble_network(agents, source);
+  CHECK(writes == 14);               // each block written twice: counted, then placed
+  CHECK(source.stored_ties() == 0);  // released once placed
+
+  const social_network from_list = assemble_network(agents, all);
+  CHECK(from_source.offsets == from_list.offsets);
+  CHECK(from_source.neighbors == from_list.neighbors);
+  CHECK(strengths_of(from_source) == strengths_of(from_list));
+  CHECK(from_source.strength_levels == std::vector<float>{0.5f, 1.0f, 1.5f, 2.0f});
+}
+
 TEST_CASE("assembly: the same network with one thread or two", "[network][assemble]") {
   // Few distinct strengths travel as codes, many as floats: both ways must agree.
   const bool many_strengths = GENERATE(false, true);

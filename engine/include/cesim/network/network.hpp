@@ -8,6 +8,9 @@
 /// float per entry. Networks with more than 256 distinct strengths (weighted edge-list files)
 /// keep a float per entry.
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,12 +54,68 @@ struct edge {
   float strength = 1.0f;
 };
 
-/// Builds the CSR form from an edge list (in parallel): both directions are stored, self-loops
-/// dropped, duplicates merged keeping the largest strength; the strength array is dropped when
-/// every tie is 1. Frees `edges` once it is no longer needed.
+/// The ties of a network as a sequence of parts, read in order, that assembly reads twice (once
+/// to count, once to place): stored lists, or blocks that a generator writes afresh on each read.
+/// A generated network's edge list (12 bytes a tie, 1.2 GB at 10 million customers and mean
+/// degree 20) is then never held whole: recomputing a block costs about what first writes to that
+/// much fresh memory cost (docs/performance.md).
+class edge_source {
+ public:
+  /// Writes the ties of block `block` into `out` (empty on entry), the same ones on every call.
+  using block_writer = std::function<void(std::size_t block, std::vector<edge>& out)>;
+
+  /// Stored ties, kept until release().
+  void add(std::vector<edge> ties);
+  /// `blocks` generated blocks, in block order.
+  void add_generated(std::size_t blocks, block_writer write);
+
+  /// One part: stored ties, or a generated block.
+  struct part {
+    std::span<const edge> stored;
+    const block_writer* write = nullptr;
+    std::size_t block = 0;
+  };
+  /// The parts in order, stored lists cut to at most `max_stored_part` ties each so that a large
+  /// one (a file) can be read by several threads.
+  [[nodiscard]] std::vector<part> parts(std::size_t max_stored_part) const;
+  /// Calls fn(std::span<const edge>) with the part's ties; `scratch` holds a generated block.
+  template <typename Fn>
+  static void read(const part& p, std::vector<edge>& scratch, Fn&& fn) {
+    if (p.write == nullptr) {
+      fn(p.stored);
+      return;
+    }
+    scratch.clear();
+    (*p.write)(p.block, scratch);
+    fn(std::span<const edge>(scratch));
+  }
+  /// Ties held in memory: stored lists only.
+  [[nodiscard]] std::size_t stored_ties() const;
+  /// Frees the stored lists (the parts that refer to them become invalid).
+  void release();
+
+ private:
+  std::vector<std::vector<edge>> stored_;
+  struct generated {
+    std::size_t blocks;
+    std::unique_ptr<block_writer> write;  ///< parts point at it: it never moves
+  };
+  /// In order of addition: an index into stored_ (is_stored) or into generated_.
+  struct segment {
+    bool is_stored;
+    std::size_t index;
+  };
+  std::vector<generated> generated_;
+  std::vector<segment> order_;
+};
+
+/// Builds the CSR form from the ties (in parallel): both directions are stored, self-loops
+/// dropped, duplicates merged keeping the largest strength; the strengths are dropped when every
+/// tie is 1. Releases the source's stored ties once they are no longer needed.
+social_network assemble_network(std::uint32_t agents, edge_source& source);
+/// The same from an edge list. Frees `edges` once it is no longer needed.
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges);
-/// The same from an edge list in pieces (their concatenation, in order), as generators write it
-/// in parallel: the same network, without building the concatenated list. Frees the pieces.
+/// The same from an edge list in pieces (their concatenation, in order). Frees the pieces.
 social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces);
 
 /// Options of an edge-list file (public network collections: CSV, TSV or whitespace separated,
