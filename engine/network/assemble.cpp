@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <limits>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -116,6 +117,10 @@ class csr_builder {
     tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t part) {
       std::uint64_t* sizes = cursor_.data() + part * buckets_;
       auto& levels = part_levels[part];
+      // The last two strengths noted: most networks know two (strong and weak ties), and then
+      // the search of the table is skipped for every tie.
+      float recent[2] = {std::numeric_limits<float>::quiet_NaN(),
+                         std::numeric_limits<float>::quiet_NaN()};
       edge_source::read(parts_[part], scratches.local(), [&](std::span<const edge> ties) {
         for (const edge& e : ties) {
           if (e.a >= agents_ || e.b >= agents_) {
@@ -125,7 +130,11 @@ class csr_builder {
           if (e.a == e.b) continue;
           ++sizes[bucket_of(e.a)];
           ++sizes[bucket_of(e.b)];
-          note_level(levels, e.strength);
+          if (e.strength != recent[0] && e.strength != recent[1]) {
+            note_level(levels, e.strength);
+            recent[1] = recent[0];
+            recent[0] = e.strength;
+          }
         }
       });
     });

@@ -95,7 +95,9 @@ struct generator_context {
 };
 
 float random_strength(const network_config& net, double u) {
-  return static_cast<float>(u < net.strong_share ? net.strong_strength : net.weak_strength);
+  // Selected by index rather than by a branch: strong and weak ties come in random order.
+  const double strengths[2] = {net.weak_strength, net.strong_strength};
+  return static_cast<float>(strengths[static_cast<std::size_t>(u < net.strong_share)]);
 }
 
 /// Adds to `source` the ties fn(agent, out) writes, block by block of agents in block order: the
