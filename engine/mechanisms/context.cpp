@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cesim/util/huge_pages.hpp"
+
 namespace cesim {
 
 compiled_model::compiled_model(const scenario& s)
@@ -41,18 +43,18 @@ compiled_model::compiled_model(const scenario& s)
 }
 
 void impulse_outbox::resize(std::size_t n) {
-  valence.assign(n, 0);
-  origin.assign(n, 0);
-  hops.assign(n, 0);
-  strength.assign(n, 0.0f);
-  priority.assign(n, 0.0f);
+  assign_on_huge_pages(valence, n, std::int8_t{0});
+  assign_on_huge_pages(origin, n, std::uint16_t{0});
+  assign_on_huge_pages(hops, n, std::uint8_t{0});
+  assign_on_huge_pages(strength, n, 0.0f);
+  assign_on_huge_pages(priority, n, 0.0f);
 }
 
 void reach_tracker::reset(std::size_t origins, std::uint32_t agents) {
   origins_ = origins;
   words_ = (std::size_t{agents} + 63) / 64;
-  bits_.assign(origins * words_, 0);
-  any_.assign(words_, 0);
+  assign_on_huge_pages(bits_, origins * words_, std::uint64_t{0});
+  assign_on_huge_pages(any_, words_, std::uint64_t{0});
 }
 
 void impulse_outbox::clear(agent_range r) {

@@ -72,7 +72,7 @@ class csr_builder {
   social_network build(edge_source& source) {
     social_network net;
     net.agents = agents_;
-    net.offsets.resize(static_cast<std::size_t>(agents_) + 1);
+    resize_on_huge_pages(net.offsets, static_cast<std::size_t>(agents_) + 1);
     resize_on_huge_pages(net.neighbors, entries_);
     if (storage_ == strength_storage::coded) {
       resize_on_huge_pages(net.strength_code, entries_);
@@ -84,7 +84,8 @@ class csr_builder {
     parts_.clear();
     source.release();
 
-    std::vector<std::uint32_t> kept(agents_);
+    std::vector<std::uint32_t> kept;
+    resize_on_huge_pages(kept, agents_);
     order_buckets(net, kept);
     slot_.reset();
     net.offsets[agents_] = entries_;

@@ -2,6 +2,7 @@
 
 #include "cesim/network/generators.hpp"
 #include "cesim/network/network_cache.hpp"
+#include "cesim/util/huge_pages.hpp"
 
 namespace cesim {
 
@@ -17,8 +18,8 @@ run_state::run_state(const scenario& s, rng::key k, network_cache* networks)
   inbox.resize(people.size);
   reach.reset(model.origin_names.size(), people.size);
   tellers.assign((std::size_t{people.size} + 63) / 64, 0);
-  heard.assign(people.size, 0);
-  referred_by.assign(people.size, 0);
+  assign_on_huge_pages(heard, people.size, std::uint8_t{0});
+  assign_on_huge_pages(referred_by, people.size, std::uint16_t{0});
   campaigns = std::make_unique<campaign_engine>(sc, model, people.size);
 }
 

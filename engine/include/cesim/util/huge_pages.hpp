@@ -11,12 +11,19 @@ namespace cesim {
 /// Asks for huge pages on the whole 2 MB pages inside [data, data + bytes); a hint only.
 void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 
+/// Has the kernel map the pages of [data, data + bytes) on all cores at once (a hint, for 16 MB
+/// and more). A page's first write costs a fault and the clearing of the page, which on a
+/// virtual machine can cost as much again in the host; a vector's resize or assign would pay
+/// all of that on one thread (docs/performance.md).
+void prefault_in_parallel(void* data, std::size_t bytes) noexcept;
+
 /// Resizes an empty vector to `n` elements, asking for huge pages before they are first
 /// written (initialised as its allocator's resize does).
 template <typename T, typename Allocator>
 void resize_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
   v.reserve(n);
   advise_huge_pages(v.data(), n * sizeof(T));
+  prefault_in_parallel(v.data(), n * sizeof(T));
   v.resize(n);
 }
 
@@ -27,6 +34,7 @@ void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
   std::vector<T> fresh;
   fresh.reserve(n);
   advise_huge_pages(fresh.data(), n * sizeof(T));
+  prefault_in_parallel(fresh.data(), n * sizeof(T));
   fresh.assign(n, value);
   v.swap(fresh);
 }
