@@ -544,13 +544,6 @@ social_network assemble_network(std::uint32_t agents, edge_source& source) {
   return csr_builder(agents, source).build(source);
 }
 
-social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces) {
-  edge_source source;
-  for (auto& piece : pieces) source.add(std::move(piece));
-  pieces = {};
-  return assemble_network(agents, source);
-}
-
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges) {
   edge_source source;
   source.add(std::move(edges));

@@ -115,8 +115,6 @@ class edge_source {
 social_network assemble_network(std::uint32_t agents, edge_source& source);
 /// The same from an edge list. Frees `edges` once it is no longer needed.
 social_network assemble_network(std::uint32_t agents, std::vector<edge>& edges);
-/// The same from an edge list in pieces (their concatenation, in order). Frees the pieces.
-social_network assemble_network(std::uint32_t agents, std::vector<std::vector<edge>>& pieces);
 
 /// Options of an edge-list file (public network collections: CSV, TSV or whitespace separated,
 /// `#` or `%` comment lines, 0- or 1-based ids, directed or undirected, optional weight column).
