@@ -25,10 +25,12 @@ void prefault_in_parallel(void* data, std::size_t bytes) noexcept {
   const auto begin = (reinterpret_cast<std::uintptr_t>(data) + page - 1) & ~(page - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(page - 1);
   if (end <= begin) return;
-  const std::size_t chunks = (end - begin + chunk - 1) / chunk;
+  // Chunk boundaries on 2 MB boundaries, so that no huge page is shared by two tasks.
+  const std::uintptr_t first_chunk = begin & ~(chunk - 1);
+  const std::size_t chunks = (end - first_chunk + chunk - 1) / chunk;
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-    const std::uintptr_t from = begin + c * chunk;
-    const std::uintptr_t to = std::min<std::uintptr_t>(end, from + chunk);
+    const std::uintptr_t from = std::max(begin, first_chunk + c * chunk);
+    const std::uintptr_t to = std::min<std::uintptr_t>(end, first_chunk + (c + 1) * chunk);
     // Refused by kernels before 5.14: the memory is then faulted by its first write instead.
     (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE);
   });

@@ -27,10 +27,14 @@ void resize_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
   v.resize(n);
 }
 
-/// Replaces the contents of `v` with `n` copies of `value`, on fresh memory advised for huge
-/// pages.
+/// Replaces the contents of `v` with `n` copies of `value`: in place when `v` already has room
+/// (its pages are mapped), else on fresh memory advised for huge pages.
 template <typename T>
 void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
+  if (v.capacity() >= n) {
+    v.assign(n, value);
+    return;
+  }
   std::vector<T> fresh;
   fresh.reserve(n);
   advise_huge_pages(fresh.data(), n * sizeof(T));
