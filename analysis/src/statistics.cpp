@@ -3,13 +3,23 @@
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <utility>
 
 namespace cesim::analysis {
 
 double t_critical(std::size_t degrees_of_freedom, double confidence) {
   if (degrees_of_freedom == 0) return std::numeric_limits<double>::infinity();
-  const boost::math::students_t dist(static_cast<double>(degrees_of_freedom));
-  return boost::math::quantile(dist, 0.5 + confidence / 2);
+  // Sweeps and comparisons summarise every metric of every step with a few distinct arguments;
+  // the quantile inverts the incomplete beta function each time (5% of a sweep's cycles), so
+  // the values are remembered (per thread: no lock, and the same bits either way).
+  thread_local std::map<std::pair<std::size_t, double>, double> known;
+  const auto [it, added] = known.try_emplace({degrees_of_freedom, confidence}, 0.0);
+  if (added) {
+    const boost::math::students_t dist(static_cast<double>(degrees_of_freedom));
+    it->second = boost::math::quantile(dist, 0.5 + confidence / 2);
+  }
+  return it->second;
 }
 
 estimate summarize(std::span<const double> values, double confidence) {

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "cesim/analysis/runner.hpp"
+#include "cesim/network/network_cache.hpp"
 #include "cesim/sim/memory.hpp"
 #include "cesim/sim/simulation.hpp"
 
@@ -72,10 +74,18 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
   job_batch batch;
   batch.jobs = points.size() * replications;
   batch.concurrent = default_concurrency(first, options.threads);
+  // Replication r of every point has the same key, and points usually vary campaigns, word of
+  // mouth or the market, not the network's inputs: one network per replication, kept while
+  // the points go by, serves them all. The cache compares every input, so a point that does
+  // change the network gets its own.
+  std::optional<network_cache> own_networks;
+  network_cache* networks = options.networks;
+  if (networks == nullptr)
+    networks = &own_networks.emplace(networks_that_fit(first, replications, batch.concurrent));
   batch.run = [&](std::size_t job) {
     return run_one(load_point(spec, points[job / replications], options.base),
                    static_cast<std::uint32_t>(job % replications), options.check_invariants,
-                   options.on_step, progress_lock);
+                   options.on_step, progress_lock, networks);
   };
   batch.describe = [&](std::size_t job) {
     job_description d{point_recipe(spec, points[job / replications], options.base),

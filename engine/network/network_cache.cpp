@@ -53,42 +53,53 @@ network_cache::inputs inputs_of(const scenario& s, const population& people, rng
 
 network_cache::network_cache(std::size_t keep) : keep_(std::max<std::size_t>(1, keep)) {}
 
+void network_cache::make_room() {
+  const auto unheld = [](const entry& e) {
+    // Runs waiting for a build hold its slot; a slot no one holds that is not built is a build
+    // that failed.
+    return e.kept.use_count() == 1 &&
+           (!e.kept->built.load(std::memory_order_acquire) || e.kept->network.use_count() == 1);
+  };
+  for (auto it = entries_.begin(); entries_.size() >= keep_ && it != entries_.end();)
+    it = unheld(*it) ? entries_.erase(it) : std::next(it);
+  while (entries_.size() >= keep_) entries_.pop_front();
+}
+
 std::shared_ptr<const social_network> network_cache::get(const scenario& s,
                                                          const population& people, rng::key key) {
   const auto kind = s.network.kind;
   if (kind == network_kind::edge_list || kind == network_kind::well_mixed)
     return std::make_shared<const social_network>(build_network(s, people, key));
-  const auto find = [&] {
-    return std::find_if(entries_.begin(), entries_.end(),
-                        [&](const entry& e) { return made_from(e.made_from, s, people, key); });
-  };
+  std::shared_ptr<slot> wanted;
   {
     const std::lock_guard guard(mutex_);
-    if (const auto it = find(); it != entries_.end()) {
+    const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const entry& e) {
+      return made_from(e.made_from, s, people, key);
+    });
+    if (it != entries_.end()) {
       entry found = std::move(*it);
       entries_.erase(it);
       entries_.push_back(std::move(found));
-      return entries_.back().network;
+    } else {
+      make_room();
+      entries_.push_back({inputs_of(s, people, key), std::make_shared<slot>()});
     }
-    // A miss starts another replication: networks no run holds any more are not asked for
-    // again, and freeing them first keeps memory at the networks in use plus the one built now.
-    std::erase_if(entries_, [](const entry& e) { return e.network.use_count() == 1; });
+    wanted = entries_.back().kept;
   }
-  // Built outside the lock: the build runs parallel loops, and a thread waiting here for another
-  // run's build could be the one that build needs. Two runs asking at once both build; the
-  // networks are equal, and the first one stored is kept.
-  auto built = std::make_shared<const social_network>(build_network(s, people, key));
-  const std::lock_guard guard(mutex_);
-  ++builds_;
-  if (const auto it = find(); it != entries_.end()) return it->network;
-  entries_.push_back({inputs_of(s, people, key), built});
-  if (entries_.size() > keep_) entries_.pop_front();
-  return built;
+  // Built outside the lock, by the first run to ask; the others lend their threads to its
+  // parallel loops. collaborative_call_once isolates the build, so a waiting thread never picks
+  // up another run's task that could in turn wait for this build. If the build throws, the
+  // next run asking builds again.
+  tbb::collaborative_call_once(wanted->once, [&] {
+    wanted->network = std::make_shared<const social_network>(build_network(s, people, key));
+    wanted->built.store(true, std::memory_order_release);
+    builds_.fetch_add(1, std::memory_order_relaxed);
+  });
+  return wanted->network;
 }
 
 std::size_t network_cache::builds() const {
-  const std::lock_guard guard(mutex_);
-  return builds_;
+  return builds_.load(std::memory_order_relaxed);
 }
 
 std::size_t network_cache::size() const {

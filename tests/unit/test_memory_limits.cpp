@@ -169,3 +169,33 @@ TEST_CASE("the machine's limit is what is available and stays fixed once read", 
   CHECK_FALSE(first.source.empty());
   CHECK(current_memory_limit().bytes == first.bytes);
 }
+
+TEST_CASE("networks kept for sharing are as many as fit next to the runs and at least one",
+          "[memory]") {
+  test::temp_dir dir;
+  const auto s = test::load_text(dir, test::small_scenario(500'000, 10));
+  const auto e = estimate_memory(s);
+  REQUIRE(e.network > 0);
+  const std::uint64_t run = e.customers + e.network;
+  {
+    // Two runs in flight, then room for three networks and a half.
+    const limit_for_test limit(e.overhead + 2 * run + 3 * e.network + e.network / 2);
+    CHECK(networks_that_fit(s, 10, 2) == 3);
+    CHECK(networks_that_fit(s, 2, 2) == 2);
+    CHECK(networks_that_fit(s, 10, 6) == 1);  // four more runs take the room
+  }
+  {
+    const limit_for_test limit(mib);
+    CHECK(networks_that_fit(s, 10, 1) == 1);
+  }
+  {
+    const limit_for_test none(0);
+    CHECK(networks_that_fit(s, 10, 1) == 10);
+    CHECK(networks_that_fit(s, 1000, 1) == kept_without_limit);
+  }
+  const auto mixed = test::load_text(
+      dir,
+      test::small_scenario(500'000, 10, "network: {type: well_mixed, contacts_per_step: 3}\n"));
+  const limit_for_test tight(mib);
+  CHECK(networks_that_fit(mixed, 10, 1) == 10);
+}

@@ -1,9 +1,13 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <latch>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "cesim/analysis/runner.hpp"
+#include "cesim/analysis/sweep_runner.hpp"
+#include "cesim/analysis/sweep_spec.hpp"
 #include "cesim/network/generators.hpp"
 #include "cesim/network/network_cache.hpp"
 #include "cesim/sim/simulation.hpp"
@@ -82,35 +86,65 @@ TEST_CASE("arms that differ outside the network's inputs share one network, buil
   }
 }
 
-TEST_CASE("the network cache frees what no run holds and keeps at most its bound", "[network]") {
+TEST_CASE("a full network cache lets go of what no run holds first, then the oldest", "[network]") {
   test::temp_dir dir;
   const scenario base = test::load_text(dir, test::small_scenario(2000, 4));
   const auto r0 = make_arm(base, 0);
   const auto r1 = make_arm(base, 1);
   const auto r2 = make_arm(base, 2);
   network_cache cache(2);
+  CHECK(cache.capacity() == 2);
   std::weak_ptr<const social_network> watch;
   {
     const auto held = cache.get(r0.s, r0.people, {base.seed, 0});
     watch = held;
   }
-  // Nobody holds replication 0's network now, but an arm of it may still come: it stays.
+  // Nobody holds replication 0's network now, but a run may still ask for it: it stays.
   CHECK(cache.size() == 1);
   CHECK(!watch.expired());
   CHECK(cache.get(r0.s, r0.people, {base.seed, 0}) == watch.lock());
   CHECK(cache.builds() == 1);
-  // A miss means replication 1 has begun: the unheld network of replication 0 is freed.
+  // Room is left: a miss keeps the unheld network too (a sweep comes back to it at its next
+  // point).
   const auto one = cache.get(r1.s, r1.people, {base.seed, 1});
-  CHECK(watch.expired());
-  CHECK(cache.size() == 1);
-  // Held networks stay up to the bound; the oldest goes first.
-  const auto two = cache.get(r2.s, r2.people, {base.seed, 2});
   CHECK(cache.size() == 2);
+  CHECK(!watch.expired());
+  // Full: the unheld network goes, although replication 1's is older in use.
+  const auto two = cache.get(r2.s, r2.people, {base.seed, 2});
+  CHECK(watch.expired());
+  CHECK(cache.size() == 2);
+  // Full and every network held: the least recently asked for (replication 1) leaves the cache
+  // but stays with the run holding it.
   const auto zero = cache.get(r0.s, r0.people, {base.seed, 0});
   CHECK(cache.size() == 2);
   CHECK(cache.builds() == 4);
   CHECK(cache.get(r2.s, r2.people, {base.seed, 2}) == two);
   CHECK(cache.builds() == 4);
+  CHECK(one->agents == 2000);
+  CHECK(cache.get(r1.s, r1.people, {base.seed, 1}) != one);
+  CHECK(cache.builds() == 5);
+}
+
+TEST_CASE("runs asking at once for a network being built get that one build", "[network]") {
+  test::temp_dir dir;
+  const scenario base = test::load_text(dir, test::small_scenario(20000, 4));
+  const auto r0 = make_arm(base, 0);
+  network_cache cache(1);
+  // Two threads released together ask while the first build (some milliseconds) runs: before
+  // builds were shared, both built.
+  constexpr std::size_t askers = 2;
+  std::vector<std::shared_ptr<const social_network>> got(askers);
+  std::latch start(askers);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < askers; ++i)
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      got[i] = cache.get(r0.s, r0.people, {base.seed, 0});
+    });
+  for (auto& t : threads) t.join();
+  CHECK(cache.builds() == 1);
+  CHECK(got[0] == got[1]);
+  CHECK(same_network(*got.front(), build_network(base, r0.people, {base.seed, 0})));
 }
 
 TEST_CASE("edge-list and well-mixed networks are built for each run, not kept", "[network]") {
@@ -151,4 +185,43 @@ TEST_CASE("runs sharing networks give the results of runs building their own", "
       CHECK(test::identical(run_replication(s, with_cache), run_replication(s, alone)));
     }
   CHECK(cache.builds() == 2);
+}
+
+TEST_CASE("sweep points that leave the network alone share one network per replication",
+          "[network][sweep]") {
+  test::temp_dir dir;
+  test::write_file(dir / "base.yaml", test::small_scenario(3000, 4));
+  test::write_file(dir / "study.yaml", R"(sweep: 1
+scenario: base.yaml
+replications: 2
+design: {type: grid}
+parameters:
+  - {path: network.mean_degree, values: [6, 10]}
+  - {path: word_of_mouth.talk_scale, values: [0.05, 0.2, 0.4]}
+)");
+  const auto spec = analysis::load_sweep((dir / "study.yaml").string());
+  std::vector<std::vector<override_spec>> points;
+  for (const auto& p : analysis::make_design(spec))
+    points.push_back(analysis::point_overrides(spec, p));
+  REQUIRE(points.size() == 6);
+
+  network_cache cache(2);
+  analysis::point_run_options ro;
+  ro.replications = 2;
+  ro.threads = 2;
+  ro.networks = &cache;
+  std::vector<run_result> runs(points.size() * 2);
+  analysis::run_points(spec, points, ro,
+                       [&](std::size_t point, std::uint32_t replication, const run_result& run) {
+                         runs[point * 2 + replication] = run;
+                       });
+  // Two mean degrees times two replications; the talk scale leaves the network alone.
+  CHECK(cache.builds() == 4);
+  for (std::size_t point = 0; point < points.size(); ++point)
+    for (std::uint32_t r = 0; r < 2; ++r) {
+      run_options alone;
+      alone.replication = r;
+      const auto s = analysis::load_point(spec, points[point], {});
+      CHECK(test::identical(runs[point * 2 + r], run_replication(s, alone)));
+    }
 }

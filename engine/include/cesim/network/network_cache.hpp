@@ -1,7 +1,11 @@
 #pragma once
 /// Networks shared between runs whose generators would draw the same ties: the arms of one
-/// replication in `compare` or `prioritize` usually differ in campaigns or touchpoints only, and
-/// building the network again for each is most of a run's fixed cost.
+/// replication in `compare` or `prioritize`, and the points of a sweep, usually differ in
+/// campaigns, touchpoints or word of mouth only, and building the network again for each is most
+/// of a run's fixed cost.
+#include <tbb/collaborative_call_once.h>
+
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -18,20 +22,27 @@ namespace cesim {
 
 class network_cache {
  public:
-  /// Keeps at most the `keep` networks asked for last (at least one). A network no run holds
-  /// stays until a request misses: callers ask for the arms of one replication one after another,
-  /// and a miss means the next replication has begun.
+  /// Keeps at most `keep` networks (at least one). When a request misses and the cache is full,
+  /// networks no run holds go first, the least recently asked for among them; then the least
+  /// recently asked for of all (the runs holding it keep it alive, only sharing ends).
+  ///
+  /// `compare` asks for the arms of one replication one after another and keeps as many networks
+  /// as runs in flight; a sweep asks for replication 0, 1, ... of one point, then of the next
+  /// point, and keeps one network per replication (analysis/src/sweep_runner.cpp).
   explicit network_cache(std::size_t keep);
 
   /// The network build_network(s, people, key) returns, built once for equal generator inputs
   /// (the network section, the persona degree weights, every customer's persona and segment, the
-  /// key). Edge lists and well-mixed networks are not kept: a file is read again, and a
-  /// well-mixed network stores nothing.
+  /// key). Runs asking while it is being built wait for it and lend their thread to the build
+  /// (tbb::collaborative_call_once) instead of building it a second time. Edge lists and
+  /// well-mixed networks are not kept: a file is read again, and a well-mixed network stores
+  /// nothing.
   [[nodiscard]] std::shared_ptr<const social_network> get(const scenario& s,
                                                           const population& people, rng::key key);
 
   [[nodiscard]] std::size_t builds() const;  ///< networks built so far
-  [[nodiscard]] std::size_t size() const;    ///< networks kept now
+  [[nodiscard]] std::size_t size() const;    ///< networks kept now (built or being built)
+  [[nodiscard]] std::size_t capacity() const { return keep_; }
 
   /// Every input of the generators, compared in full: a key that missed one would silently give
   /// a run another scenario's network.
@@ -46,14 +57,23 @@ class network_cache {
   };
 
  private:
+  /// A network being built or built; shared so that a run waiting for the build keeps it even
+  /// if the cache lets go of the entry meanwhile.
+  struct slot {
+    tbb::collaborative_once_flag once;
+    std::shared_ptr<const social_network> network;  ///< written once, before `built` is set
+    std::atomic<bool> built{false};
+  };
   struct entry {
     inputs made_from;
-    std::shared_ptr<const social_network> network;
+    std::shared_ptr<slot> kept;
   };
+  void make_room();  ///< called with mutex_ held, before a new entry is added
+
   std::size_t keep_;
   mutable std::mutex mutex_;
   std::deque<entry> entries_;  ///< least recently asked for first
-  std::size_t builds_ = 0;
+  std::atomic<std::size_t> builds_{0};
 };
 
 }  // namespace cesim

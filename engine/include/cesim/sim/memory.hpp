@@ -47,5 +47,10 @@ std::string format_bytes(std::uint64_t bytes);
 void require_memory(const scenario& s);
 /// How many replications of `s` fit side by side: `wanted` if all do, else fewer, at least 1.
 std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted);
+/// How many of `s`'s networks can be kept for sharing (network_cache) next to `runs` runs in
+/// flight: `wanted` if all fit, else fewer, at least 1. Without a limit at most
+/// `kept_without_limit`, since nothing else bounds them.
+inline constexpr std::uint32_t kept_without_limit = 16;
+std::uint32_t networks_that_fit(const scenario& s, std::uint32_t wanted, std::uint32_t runs);
 
 }  // namespace cesim
