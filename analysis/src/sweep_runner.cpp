@@ -80,8 +80,10 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
   // change the network gets its own.
   std::optional<network_cache> own_networks;
   network_cache* networks = options.networks;
-  if (networks == nullptr)
-    networks = &own_networks.emplace(networks_that_fit(first, replications, batch.concurrent));
+  if (networks == nullptr) {
+    const auto room = room_for_networks(first, replications, batch.concurrent);
+    networks = &own_networks.emplace(room.networks, room.bytes);
+  }
   batch.run = [&](std::size_t job) {
     return run_one(load_point(spec, points[job / replications], options.base),
                    static_cast<std::uint32_t>(job % replications), options.check_invariants,

@@ -51,18 +51,28 @@ network_cache::inputs inputs_of(const scenario& s, const population& people, rng
 
 }  // namespace
 
-network_cache::network_cache(std::size_t keep) : keep_(std::max<std::size_t>(1, keep)) {}
+network_cache::network_cache(std::size_t keep, std::uint64_t byte_budget)
+    : keep_(std::max<std::size_t>(1, keep)), byte_budget_(byte_budget) {}
 
-void network_cache::make_room() {
+std::uint64_t network_cache::kept_bytes() const {
+  std::uint64_t sum = 0;
+  for (const auto& e : entries_)
+    if (e.kept->built.load(std::memory_order_acquire)) sum += e.kept->bytes;
+  return sum;
+}
+
+void network_cache::trim(std::size_t entries, const slot* spared) {
+  const auto over = [&] { return entries_.size() > entries || kept_bytes() > byte_budget_; };
   const auto unheld = [](const entry& e) {
     // Runs waiting for a build hold its slot; a slot no one holds that is not built is a build
     // that failed.
     return e.kept.use_count() == 1 &&
            (!e.kept->built.load(std::memory_order_acquire) || e.kept->network.use_count() == 1);
   };
-  for (auto it = entries_.begin(); entries_.size() >= keep_ && it != entries_.end();)
-    it = unheld(*it) ? entries_.erase(it) : std::next(it);
-  while (entries_.size() >= keep_) entries_.pop_front();
+  for (auto it = entries_.begin(); over() && it != entries_.end();)
+    it = it->kept.get() != spared && unheld(*it) ? entries_.erase(it) : std::next(it);
+  for (auto it = entries_.begin(); over() && it != entries_.end();)
+    it = it->kept.get() != spared ? entries_.erase(it) : std::next(it);
 }
 
 std::shared_ptr<const social_network> network_cache::get(const scenario& s,
@@ -81,7 +91,7 @@ std::shared_ptr<const social_network> network_cache::get(const scenario& s,
       entries_.erase(it);
       entries_.push_back(std::move(found));
     } else {
-      make_room();
+      trim(keep_ - 1, nullptr);
       entries_.push_back({inputs_of(s, people, key), std::make_shared<slot>()});
     }
     wanted = entries_.back().kept;
@@ -92,10 +102,18 @@ std::shared_ptr<const social_network> network_cache::get(const scenario& s,
   // next run asking builds again.
   tbb::collaborative_call_once(wanted->once, [&] {
     wanted->network = std::make_shared<const social_network>(build_network(s, people, key));
+    wanted->bytes = wanted->network->bytes();
     wanted->built.store(true, std::memory_order_release);
     builds_.fetch_add(1, std::memory_order_relaxed);
+    const std::lock_guard guard(mutex_);
+    trim(keep_, wanted.get());
   });
   return wanted->network;
+}
+
+std::uint64_t network_cache::bytes() const {
+  const std::lock_guard guard(mutex_);
+  return kept_bytes();
 }
 
 std::size_t network_cache::builds() const {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 
@@ -281,17 +282,15 @@ std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted) {
       std::clamp<std::uint64_t>(room / each, 1, std::uint64_t{wanted}));
 }
 
-std::uint32_t networks_that_fit(const scenario& s, std::uint32_t wanted, std::uint32_t runs) {
+network_room room_for_networks(const scenario& s, std::uint32_t wanted, std::uint32_t runs) {
   wanted = std::max<std::uint32_t>(1, wanted);
   const auto limit = current_memory_limit();
-  if (limit.bytes == 0) return std::min(wanted, kept_without_limit);
+  if (limit.bytes == 0)
+    return {std::min(wanted, kept_without_limit), std::numeric_limits<std::uint64_t>::max()};
   const auto e = estimate_memory(s);
-  if (e.network == 0) return wanted;  // well mixed: nothing to keep
   // The runs in flight come first, each with the network it builds or holds.
   const std::uint64_t taken = e.overhead + std::uint64_t{runs} * (e.customers + e.network);
-  const std::uint64_t room = limit.bytes > taken ? limit.bytes - taken : 0;
-  return static_cast<std::uint32_t>(
-      std::clamp<std::uint64_t>(room / e.network, 1, std::uint64_t{wanted}));
+  return {wanted, limit.bytes > taken ? limit.bytes - taken : 0};
 }
 
 }  // namespace cesim

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "cesim/error.hpp"
 #include "cesim/sim/memory.hpp"
@@ -170,32 +171,25 @@ TEST_CASE("the machine's limit is what is available and stays fixed once read", 
   CHECK(current_memory_limit().bytes == first.bytes);
 }
 
-TEST_CASE("networks kept for sharing are as many as fit next to the runs and at least one",
-          "[memory]") {
+TEST_CASE("networks kept for sharing get the memory the runs in flight leave", "[memory]") {
   test::temp_dir dir;
   const auto s = test::load_text(dir, test::small_scenario(500'000, 10));
   const auto e = estimate_memory(s);
   REQUIRE(e.network > 0);
   const std::uint64_t run = e.customers + e.network;
   {
-    // Two runs in flight, then room for three networks and a half.
-    const limit_for_test limit(e.overhead + 2 * run + 3 * e.network + e.network / 2);
-    CHECK(networks_that_fit(s, 10, 2) == 3);
-    CHECK(networks_that_fit(s, 2, 2) == 2);
-    CHECK(networks_that_fit(s, 10, 6) == 1);  // four more runs take the room
-  }
-  {
-    const limit_for_test limit(mib);
-    CHECK(networks_that_fit(s, 10, 1) == 1);
+    const limit_for_test limit(e.overhead + 2 * run + 3 * e.network);
+    const auto room = room_for_networks(s, 10, 2);
+    CHECK(room.networks == 10);
+    CHECK(room.bytes == 3 * e.network);
+    CHECK(room_for_networks(s, 10, 1).bytes == run + 3 * e.network);
+    CHECK(room_for_networks(s, 10, 6).bytes == 0);  // four more runs take all of it
+    CHECK(room_for_networks(s, 0, 1).networks == 1);
   }
   {
     const limit_for_test none(0);
-    CHECK(networks_that_fit(s, 10, 1) == 10);
-    CHECK(networks_that_fit(s, 1000, 1) == kept_without_limit);
+    CHECK(room_for_networks(s, 10, 1).networks == 10);
+    CHECK(room_for_networks(s, 1000, 1).networks == kept_without_limit);
+    CHECK(room_for_networks(s, 10, 1).bytes == std::numeric_limits<std::uint64_t>::max());
   }
-  const auto mixed = test::load_text(
-      dir,
-      test::small_scenario(500'000, 10, "network: {type: well_mixed, contacts_per_step: 3}\n"));
-  const limit_for_test tight(mib);
-  CHECK(networks_that_fit(mixed, 10, 1) == 10);
 }

@@ -125,6 +125,34 @@ TEST_CASE("a full network cache lets go of what no run holds first, then the old
   CHECK(cache.builds() == 5);
 }
 
+TEST_CASE("the network cache keeps its networks within its byte budget", "[network]") {
+  test::temp_dir dir;
+  const scenario base = test::load_text(dir, test::small_scenario(2000, 4));
+  const auto r0 = make_arm(base, 0);
+  const auto r1 = make_arm(base, 1);
+  const auto r2 = make_arm(base, 2);
+  const std::uint64_t one_network = build_network(base, r0.people, {base.seed, 0}).bytes();
+  // Room for one and a half networks, though four could be kept by number.
+  network_cache cache(4, one_network + one_network / 2);
+  std::weak_ptr<const social_network> watch = cache.get(r0.s, r0.people, {base.seed, 0});
+  CHECK(cache.bytes() == one_network);
+  // A second network does not fit beside the first, which no run holds: the first goes.
+  const auto one = cache.get(r1.s, r1.people, {base.seed, 1});
+  CHECK(watch.expired());
+  CHECK(cache.size() == 1);
+  // Every network held: the oldest leaves the cache, never the one just built.
+  const auto two = cache.get(r2.s, r2.people, {base.seed, 2});
+  CHECK(cache.size() == 1);
+  CHECK(cache.get(r2.s, r2.people, {base.seed, 2}) == two);
+  CHECK(cache.builds() == 3);
+  // A budget smaller than one network still keeps the network just built.
+  network_cache tight(4, 1);
+  const auto kept = tight.get(r0.s, r0.people, {base.seed, 0});
+  CHECK(tight.size() == 1);
+  CHECK(tight.get(r0.s, r0.people, {base.seed, 0}) == kept);
+  CHECK(tight.builds() == 1);
+}
+
 TEST_CASE("runs asking at once for a network being built get that one build", "[network]") {
   test::temp_dir dir;
   const scenario base = test::load_text(dir, test::small_scenario(20000, 4));

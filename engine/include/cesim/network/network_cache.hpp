@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -22,14 +23,18 @@ namespace cesim {
 
 class network_cache {
  public:
-  /// Keeps at most `keep` networks (at least one). When a request misses and the cache is full,
-  /// networks no run holds go first, the least recently asked for among them; then the least
-  /// recently asked for of all (the runs holding it keep it alive, only sharing ends).
+  /// Keeps at most `keep` networks (at least one) of at most `byte_budget` bytes together
+  /// (social_network::bytes; the network just built stays even if it alone is larger). When a
+  /// request misses and the cache is full, or a build leaves it over its budget, networks no run
+  /// holds go first, the least recently asked for among them; then the least recently asked for
+  /// of all (the runs holding one keep it alive, only sharing ends).
   ///
   /// `compare` asks for the arms of one replication one after another and keeps as many networks
   /// as runs in flight; a sweep asks for replication 0, 1, ... of one point, then of the next
-  /// point, and keeps one network per replication (analysis/src/sweep_runner.cpp).
-  explicit network_cache(std::size_t keep);
+  /// point, and keeps one network per replication in the memory its runs leave
+  /// (analysis/src/sweep_runner.cpp).
+  explicit network_cache(std::size_t keep,
+                         std::uint64_t byte_budget = std::numeric_limits<std::uint64_t>::max());
 
   /// The network build_network(s, people, key) returns, built once for equal generator inputs
   /// (the network section, the persona degree weights, every customer's persona and segment, the
@@ -40,8 +45,9 @@ class network_cache {
   [[nodiscard]] std::shared_ptr<const social_network> get(const scenario& s,
                                                           const population& people, rng::key key);
 
-  [[nodiscard]] std::size_t builds() const;  ///< networks built so far
-  [[nodiscard]] std::size_t size() const;    ///< networks kept now (built or being built)
+  [[nodiscard]] std::size_t builds() const;   ///< networks built so far
+  [[nodiscard]] std::size_t size() const;     ///< networks kept now (built or being built)
+  [[nodiscard]] std::uint64_t bytes() const;  ///< of the networks kept now that are built
   [[nodiscard]] std::size_t capacity() const { return keep_; }
 
   /// Every input of the generators, compared in full: a key that missed one would silently give
@@ -62,15 +68,20 @@ class network_cache {
   struct slot {
     tbb::collaborative_once_flag once;
     std::shared_ptr<const social_network> network;  ///< written once, before `built` is set
+    std::size_t bytes = 0;                          ///< likewise
     std::atomic<bool> built{false};
   };
   struct entry {
     inputs made_from;
     std::shared_ptr<slot> kept;
   };
-  void make_room();  ///< called with mutex_ held, before a new entry is added
+  /// Lets go of entries until at most `entries` remain and the built ones fit the budget (never
+  /// of `spared`). Called with mutex_ held.
+  void trim(std::size_t entries, const slot* spared);
+  [[nodiscard]] std::uint64_t kept_bytes() const;  ///< called with mutex_ held
 
   std::size_t keep_;
+  std::uint64_t byte_budget_;
   mutable std::mutex mutex_;
   std::deque<entry> entries_;  ///< least recently asked for first
   std::atomic<std::size_t> builds_{0};
