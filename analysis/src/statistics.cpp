@@ -13,12 +13,14 @@ double t_critical(std::size_t degrees_of_freedom, double confidence) {
   // Sweeps and comparisons summarise every metric of every step with a few distinct arguments;
   // the quantile inverts the incomplete beta function each time (5% of a sweep's cycles), so
   // the values are remembered (per thread: no lock, and the same bits either way).
+  const auto compute = [&] {
+    const boost::math::students_t dist(static_cast<double>(degrees_of_freedom));
+    return boost::math::quantile(dist, 0.5 + confidence / 2);
+  };
+  if (!(confidence > 0 && confidence < 1)) return compute();  // NaN would break the map's order
   thread_local std::map<std::pair<std::size_t, double>, double> known;
   const auto [it, added] = known.try_emplace({degrees_of_freedom, confidence}, 0.0);
-  if (added) {
-    const boost::math::students_t dist(static_cast<double>(degrees_of_freedom));
-    it->second = boost::math::quantile(dist, 0.5 + confidence / 2);
-  }
+  if (added) it->second = compute();
   return it->second;
 }
 

@@ -54,25 +54,36 @@ network_cache::inputs inputs_of(const scenario& s, const population& people, rng
 network_cache::network_cache(std::size_t keep, std::uint64_t byte_budget)
     : keep_(std::max<std::size_t>(1, keep)), byte_budget_(byte_budget) {}
 
-std::uint64_t network_cache::kept_bytes() const {
+bool network_cache::unheld(const entry& e) {
+  // Runs waiting for a build hold its slot; a slot no one holds that is not built is a build that
+  // failed.
+  return e.kept.use_count() == 1 &&
+         (!e.kept->built.load(std::memory_order_acquire) || e.kept->network.use_count() == 1);
+}
+
+std::uint64_t network_cache::unheld_bytes() const {
   std::uint64_t sum = 0;
   for (const auto& e : entries_)
-    if (e.kept->built.load(std::memory_order_acquire)) sum += e.kept->bytes;
+    if (unheld(e) && e.kept->built.load(std::memory_order_acquire)) sum += e.kept->bytes;
   return sum;
 }
 
-void network_cache::trim(std::size_t entries, const slot* spared) {
-  const auto over = [&] { return entries_.size() > entries || kept_bytes() > byte_budget_; };
-  const auto unheld = [](const entry& e) {
-    // Runs waiting for a build hold its slot; a slot no one holds that is not built is a build
-    // that failed.
-    return e.kept.use_count() == 1 &&
-           (!e.kept->built.load(std::memory_order_acquire) || e.kept->network.use_count() == 1);
-  };
-  for (auto it = entries_.begin(); over() && it != entries_.end();)
-    it = it->kept.get() != spared && unheld(*it) ? entries_.erase(it) : std::next(it);
-  for (auto it = entries_.begin(); over() && it != entries_.end();)
-    it = it->kept.get() != spared ? entries_.erase(it) : std::next(it);
+void network_cache::make_room(rng::key key) {
+  // The request missed, so a network of the same replication was made from other inputs: the
+  // previous sweep point's, which no later job asks for again (sweeps go point by point), or
+  // another arm's in `compare`. Networks of another seed are not shared either.
+  std::erase_if(entries_, [&](const entry& e) {
+    return unheld(e) &&
+           (e.made_from.key.replication == key.replication || e.made_from.key.seed != key.seed);
+  });
+  // By number: unheld networks first, then the least recently asked for.
+  for (auto it = entries_.begin(); entries_.size() >= keep_ && it != entries_.end();)
+    it = unheld(*it) ? entries_.erase(it) : std::next(it);
+  while (entries_.size() >= keep_) entries_.pop_front();
+  // By bytes: only unheld networks count. A held one is paid for in its runs' memory estimates,
+  // and letting go of it would free nothing.
+  for (auto it = entries_.begin(); unheld_bytes() > byte_budget_ && it != entries_.end();)
+    it = unheld(*it) ? entries_.erase(it) : std::next(it);
 }
 
 std::shared_ptr<const social_network> network_cache::get(const scenario& s,
@@ -91,7 +102,7 @@ std::shared_ptr<const social_network> network_cache::get(const scenario& s,
       entries_.erase(it);
       entries_.push_back(std::move(found));
     } else {
-      trim(keep_ - 1, nullptr);
+      make_room(key);
       entries_.push_back({inputs_of(s, people, key), std::make_shared<slot>()});
     }
     wanted = entries_.back().kept;
@@ -105,15 +116,13 @@ std::shared_ptr<const social_network> network_cache::get(const scenario& s,
     wanted->bytes = wanted->network->bytes();
     wanted->built.store(true, std::memory_order_release);
     builds_.fetch_add(1, std::memory_order_relaxed);
-    const std::lock_guard guard(mutex_);
-    trim(keep_, wanted.get());
   });
   return wanted->network;
 }
 
-std::uint64_t network_cache::bytes() const {
+std::uint64_t network_cache::unheld_bytes_now() const {
   const std::lock_guard guard(mutex_);
-  return kept_bytes();
+  return unheld_bytes();
 }
 
 std::size_t network_cache::builds() const {

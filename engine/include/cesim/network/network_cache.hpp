@@ -23,11 +23,13 @@ namespace cesim {
 
 class network_cache {
  public:
-  /// Keeps at most `keep` networks (at least one) of at most `byte_budget` bytes together
-  /// (social_network::bytes; the network just built stays even if it alone is larger). When a
-  /// request misses and the cache is full, or a build leaves it over its budget, networks no run
-  /// holds go first, the least recently asked for among them; then the least recently asked for
-  /// of all (the runs holding one keep it alive, only sharing ends).
+  /// Keeps at most `keep` networks (at least one); the networks no run holds take at most
+  /// `byte_budget` bytes together (social_network::bytes; held ones are paid for by their runs).
+  /// When a request misses, networks no run holds that were made for the same replication (so
+  /// from other inputs) or another seed go first; then, while the cache is full, networks no run
+  /// holds, the least recently asked for first, and then the least recently asked for of all
+  /// (the runs holding one keep it alive, only sharing ends); then unheld networks over the
+  /// budget.
   ///
   /// `compare` asks for the arms of one replication one after another and keeps as many networks
   /// as runs in flight; a sweep asks for replication 0, 1, ... of one point, then of the next
@@ -45,9 +47,9 @@ class network_cache {
   [[nodiscard]] std::shared_ptr<const social_network> get(const scenario& s,
                                                           const population& people, rng::key key);
 
-  [[nodiscard]] std::size_t builds() const;   ///< networks built so far
-  [[nodiscard]] std::size_t size() const;     ///< networks kept now (built or being built)
-  [[nodiscard]] std::uint64_t bytes() const;  ///< of the networks kept now that are built
+  [[nodiscard]] std::size_t builds() const;  ///< networks built so far
+  [[nodiscard]] std::size_t size() const;    ///< networks kept now (built or being built)
+  [[nodiscard]] std::uint64_t unheld_bytes_now() const;  ///< of kept networks no run holds
   [[nodiscard]] std::size_t capacity() const { return keep_; }
 
   /// Every input of the generators, compared in full: a key that missed one would silently give
@@ -75,10 +77,10 @@ class network_cache {
     inputs made_from;
     std::shared_ptr<slot> kept;
   };
-  /// Lets go of entries until at most `entries` remain and the built ones fit the budget (never
-  /// of `spared`). Called with mutex_ held.
-  void trim(std::size_t entries, const slot* spared);
-  [[nodiscard]] std::uint64_t kept_bytes() const;  ///< called with mutex_ held
+  [[nodiscard]] static bool unheld(const entry& e);
+  /// Lets go of entries before one for `key` is added (see the constructor). With mutex_ held.
+  void make_room(rng::key key);
+  [[nodiscard]] std::uint64_t unheld_bytes() const;  ///< with mutex_ held
 
   std::size_t keep_;
   std::uint64_t byte_budget_;

@@ -50,12 +50,12 @@ std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted);
 /// Networks of `s` that may be kept for sharing (network_cache) next to `runs` runs in flight.
 struct network_room {
   std::uint32_t networks = 1;  ///< at most this many
-  std::uint64_t bytes = 0;     ///< together at most this many bytes
+  std::uint64_t bytes = 0;     ///< those no run holds, together at most this many bytes
 };
-/// With a limit: `wanted` networks in the bytes the limit leaves after the runs' estimates (the
-/// cache measures the networks it keeps, so larger networks of later sweep points count as
-/// what they are). Without a limit: at most `kept_without_limit` networks, since nothing else
-/// bounds them.
+/// With a limit: `wanted` networks, the unheld ones in the bytes the limit leaves after the runs'
+/// estimates (the cache measures the networks it keeps, so larger networks of later sweep points
+/// count as what they are). Without a limit: at most `kept_without_limit` networks, since
+/// nothing else bounds them.
 inline constexpr std::uint32_t kept_without_limit = 16;
 network_room room_for_networks(const scenario& s, std::uint32_t wanted, std::uint32_t runs);
 
