@@ -17,13 +17,20 @@ void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 /// all of that on one thread (docs/performance.md).
 void prefault_in_parallel(void* data, std::size_t bytes) noexcept;
 
+/// Gives an empty vector room for `n` elements on memory advised for huge pages and mapped on all
+/// cores, before anything is written to it.
+template <typename T, typename Allocator>
+void reserve_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(T));
+  prefault_in_parallel(v.data(), n * sizeof(T));
+}
+
 /// Resizes an empty vector to `n` elements, asking for huge pages before they are first
 /// written (initialised as its allocator's resize does).
 template <typename T, typename Allocator>
 void resize_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
-  v.reserve(n);
-  advise_huge_pages(v.data(), n * sizeof(T));
-  prefault_in_parallel(v.data(), n * sizeof(T));
+  reserve_on_huge_pages(v, n);
   v.resize(n);
 }
 
@@ -36,9 +43,7 @@ void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
     return;
   }
   std::vector<T> fresh;
-  fresh.reserve(n);
-  advise_huge_pages(fresh.data(), n * sizeof(T));
-  prefault_in_parallel(fresh.data(), n * sizeof(T));
+  reserve_on_huge_pages(fresh, n);
   fresh.assign(n, value);
   v.swap(fresh);
 }
