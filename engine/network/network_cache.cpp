@@ -76,14 +76,18 @@ void network_cache::make_room(rng::key key) {
     return unheld(e) &&
            (e.made_from.key.replication == key.replication || e.made_from.key.seed != key.seed);
   });
+  // Unheld networks, the least recently asked for first, while `over()` holds.
+  const auto drop_unheld_while = [this](auto over) {
+    for (auto it = entries_.begin(); over() && it != entries_.end();)
+      it = unheld(*it) ? entries_.erase(it) : std::next(it);
+  };
+  const auto full = [this] { return entries_.size() >= keep_; };
   // By number: unheld networks first, then the least recently asked for.
-  for (auto it = entries_.begin(); entries_.size() >= keep_ && it != entries_.end();)
-    it = unheld(*it) ? entries_.erase(it) : std::next(it);
-  while (entries_.size() >= keep_) entries_.pop_front();
+  drop_unheld_while(full);
+  while (full()) entries_.pop_front();
   // By bytes: only unheld networks count. A held one is paid for in its runs' memory estimates,
   // and letting go of it would free nothing.
-  for (auto it = entries_.begin(); unheld_bytes() > byte_budget_ && it != entries_.end();)
-    it = unheld(*it) ? entries_.erase(it) : std::next(it);
+  drop_unheld_while([this] { return unheld_bytes() > byte_budget_; });
 }
 
 std::shared_ptr<const social_network> network_cache::get(const scenario& s,
