@@ -11,7 +11,7 @@
 
 #include "cesim/error.hpp"
 #include "cesim/io/scenario_loader.hpp"
-#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/build_cache.hpp"
 #include "cesim/sim/memory.hpp"
 
 namespace cesim::analysis {
@@ -96,11 +96,11 @@ void run_stream(std::size_t jobs, std::uint32_t concurrent,
 
 run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
                    const std::function<void()>& on_step, std::mutex& progress_lock,
-                   network_cache* networks) {
+                   build_cache* shared) {
   run_options ro;
   ro.replication = replication;
   ro.check_invariants = check_invariants;
-  ro.networks = networks;
+  ro.shared = shared;
   if (on_step)
     ro.on_step = [&](std::uint32_t) {
       const std::lock_guard guard(progress_lock);
@@ -147,7 +147,7 @@ run_result run_described(const job_description& job, worker_cache& cache) {
   run_options ro;
   ro.replication = job.replication;
   ro.check_invariants = job.check_invariants;
-  ro.networks = &cache.networks;
+  ro.shared = &cache.builds;
   return run_replication(found->second, ro);
 }
 
@@ -162,15 +162,15 @@ std::vector<std::vector<run_result>> run_arms(std::span<const scenario> arms,
   const auto replication_of = [&](std::size_t job) {
     return static_cast<std::uint32_t>(job / arms.size());
   };
-  std::optional<network_cache> networks;
-  if (arms.size() > 1) networks.emplace(std::max<std::uint32_t>(1, options.concurrent));
+  std::optional<build_cache> shared;
+  if (arms.size() > 1) shared.emplace(std::max<std::uint32_t>(1, options.concurrent));
   std::mutex progress_lock;
   job_batch batch;
   batch.jobs = arms.size() * replications;
   batch.concurrent = options.concurrent;
   batch.run = [&](std::size_t job) {
     return run_one(arms[arm_of(job)], replication_of(job), options.check_invariants,
-                   options.on_step, progress_lock, networks ? &*networks : nullptr);
+                   options.on_step, progress_lock, shared ? &*shared : nullptr);
   };
   if (recipes.size() == arms.size())
     batch.describe = [&](std::size_t job) {

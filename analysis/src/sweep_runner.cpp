@@ -6,7 +6,7 @@
 #include <set>
 
 #include "cesim/analysis/runner.hpp"
-#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/build_cache.hpp"
 #include "cesim/sim/memory.hpp"
 #include "cesim/sim/simulation.hpp"
 
@@ -75,19 +75,19 @@ void run_points(const sweep_spec& spec, const std::vector<std::vector<override_s
   batch.jobs = points.size() * replications;
   batch.concurrent = default_concurrency(first, options.threads);
   // Replication r of every point has the same key, and points usually vary campaigns, word of
-  // mouth or the market, not the network's inputs: one network per replication, kept while
-  // the points go by, serves them all. The cache compares every input, so a point that does
-  // change the network gets its own.
-  std::optional<network_cache> own_networks;
-  network_cache* networks = options.networks;
-  if (networks == nullptr) {
-    const auto room = room_for_networks(first, replications, batch.concurrent);
-    networks = &own_networks.emplace(room.networks, room.bytes);
+  // mouth or the market, not the customers or the network: one population and one network per
+  // replication, kept while the points go by, serve them all. The cache compares every input,
+  // so a point that does change them gets its own.
+  std::optional<build_cache> own_cache;
+  build_cache* shared = options.shared;
+  if (shared == nullptr) {
+    const auto room = room_for_shared_builds(first, replications, batch.concurrent);
+    shared = &own_cache.emplace(room.count, room.network_bytes, room.population_bytes);
   }
   batch.run = [&](std::size_t job) {
     return run_one(load_point(spec, points[job / replications], options.base),
                    static_cast<std::uint32_t>(job % replications), options.check_invariants,
-                   options.on_step, progress_lock, networks);
+                   options.on_step, progress_lock, shared);
   };
   batch.describe = [&](std::size_t job) {
     job_description d{point_recipe(spec, points[job / replications], options.base),

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "cesim/sim/blocks.hpp"
+#include "cesim/util/field_count.hpp"
 #include "cesim/util/huge_pages.hpp"
 #include "cesim/util/math.hpp"
 
@@ -23,6 +24,24 @@ void agent_state::resize(std::size_t n) {
   assign_on_huge_pages(flags, n, std::uint8_t{0});
   for (auto* values : {&satisfaction, &trust, &empowerment, &attitude, &loyalty})
     assign_on_huge_pages(*values, n, 0.0f);
+}
+
+static_assert(has_fields<agent_state, 7>, "copy the new agent_state field in copy_from");
+
+void agent_state::copy_from(const agent_state& other) {
+  resize(other.status.size());
+  for_each_block(status.size(), [&](std::size_t, agent_range r) {
+    const auto copy = [&](const auto& from, auto& to) {
+      std::copy(from.begin() + r.begin, from.begin() + r.end, to.begin() + r.begin);
+    };
+    copy(other.status, status);
+    copy(other.flags, flags);
+    copy(other.satisfaction, satisfaction);
+    copy(other.trust, trust);
+    copy(other.empowerment, empowerment);
+    copy(other.attitude, attitude);
+    copy(other.loyalty, loyalty);
+  });
 }
 
 std::size_t population_bytes_per_agent() {
@@ -131,10 +150,24 @@ beta_table_cache& beta_table_cache::shared() {
   return cache;
 }
 
-synthesized_population synthesize_population(const scenario& s, rng::key key) {
+std::uint64_t synthesized_population::bytes() const {
+  const auto of = [](const auto& v) {
+    return static_cast<std::uint64_t>(v.capacity()) * sizeof(v[0]);
+  };
+  std::uint64_t sum = of(people.segment) + of(people.persona) + of(people.segment_begin);
+  for (const auto& t : people.traits) sum += of(t);
+  sum += of(initial.status) + of(initial.flags);
+  for (const auto* values : {&initial.satisfaction, &initial.trust, &initial.empowerment,
+                             &initial.attitude, &initial.loyalty})
+    sum += of(*values);
+  return sum;
+}
+
+synthesized_population synthesize_population(std::uint64_t size, std::span<const segment> segments,
+                                             std::span<const persona> personas, rng::key key) {
   synthesized_population out;
   auto& people = out.people;
-  const auto n = static_cast<std::uint32_t>(s.population);
+  const auto n = static_cast<std::uint32_t>(size);
   people.size = n;
   resize_on_huge_pages(people.segment, n);
   resize_on_huge_pages(people.persona, n);
@@ -142,7 +175,7 @@ synthesized_population synthesize_population(const scenario& s, rng::key key) {
   out.initial.resize(n);
 
   people.segment_begin.push_back(0);
-  for (const auto& seg : s.segments)
+  for (const auto& seg : segments)
     people.segment_begin.push_back(people.segment_begin.back() +
                                    static_cast<std::uint32_t>(seg.count));
 
@@ -161,9 +194,9 @@ synthesized_population synthesize_population(const scenario& s, rng::key key) {
     cache.emplace(std::move(key_of), storage.back().get());
     return storage.back().get();
   };
-  std::vector<segment_plan> plans(s.segments.size());
-  for (std::size_t si = 0; si < s.segments.size(); ++si) {
-    const auto& seg = s.segments[si];
+  std::vector<segment_plan> plans(segments.size());
+  for (std::size_t si = 0; si < segments.size(); ++si) {
+    const auto& seg = segments[si];
     auto& plan = plans[si];
     double running = 0;
     for (std::size_t k = 0; k < seg.persona_index.size(); ++k) {
@@ -171,7 +204,7 @@ synthesized_population synthesize_population(const scenario& s, rng::key key) {
       plan.persona_cumulative.push_back(running);
       plan.persona_ids.push_back(static_cast<std::uint16_t>(seg.persona_index[k]));
       std::array<quantile_sampler*, trait_count> row{};
-      const auto& p = s.personas[seg.persona_index[k]];
+      const auto& p = personas[seg.persona_index[k]];
       for (std::size_t t = 0; t < trait_count; ++t)
         row[t] = make(seg.trait_overrides[t] ? *seg.trait_overrides[t] : p.traits[t]);
       plan.samplers.push_back(row);

@@ -282,15 +282,26 @@ std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted) {
       std::clamp<std::uint64_t>(room / each, 1, std::uint64_t{wanted}));
 }
 
-network_room room_for_networks(const scenario& s, std::uint32_t wanted, std::uint32_t runs) {
+shared_room room_for_shared_builds(const scenario& s, std::uint32_t wanted, std::uint32_t runs) {
   wanted = std::max<std::uint32_t>(1, wanted);
   const auto limit = current_memory_limit();
   if (limit.bytes == 0)
-    return {std::min(wanted, kept_without_limit), std::numeric_limits<std::uint64_t>::max()};
+    return {std::min(wanted, kept_without_limit), std::numeric_limits<std::uint64_t>::max(),
+            std::numeric_limits<std::uint64_t>::max()};
   const auto e = estimate_memory(s);
-  // The runs in flight come first, each with the network it builds or holds.
+  // The runs in flight come first, each with the population and network it builds or holds.
   const std::uint64_t taken = e.overhead + std::uint64_t{runs} * (e.customers + e.network);
-  return {wanted, limit.bytes > taken ? limit.bytes - taken : 0};
+  const std::uint64_t left = limit.bytes > taken ? limit.bytes - taken : 0;
+  // Split as one population (customers and initial state) and one network take it, so that the
+  // two of a replication fit side by side.
+  const std::uint64_t population =
+      times(s.population, static_cast<double>(population_bytes_per_agent()));
+  const std::uint64_t population_share =
+      population + e.network == 0
+          ? left
+          : static_cast<std::uint64_t>(static_cast<double>(left) * static_cast<double>(population) /
+                                       static_cast<double>(population + e.network));
+  return {wanted, left - population_share, population_share};
 }
 
 }  // namespace cesim

@@ -1,18 +1,32 @@
 #include "cesim/sim/run_state.hpp"
 
 #include "cesim/network/generators.hpp"
-#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/build_cache.hpp"
 #include "cesim/util/huge_pages.hpp"
 
 namespace cesim {
 
-run_state::run_state(const scenario& s, rng::key k, network_cache* networks)
-    : sc(s), key(k), model(s) {
-  auto synthesized = synthesize_population(sc, key);
-  people = std::move(synthesized.people);
-  state = std::move(synthesized.initial);
-  network = networks != nullptr
-                ? networks->get(sc, people, key)
+namespace {
+
+/// The run's customers, and its initial state in `state`.
+std::shared_ptr<const population> synthesize_into(const scenario& s, rng::key key,
+                                                  build_cache* shared, agent_state& state) {
+  if (shared == nullptr) {
+    auto made = std::make_shared<synthesized_population>(synthesize_population(s, key));
+    state = std::move(made->initial);
+    return {made, &made->people};
+  }
+  auto kept = shared->population_for(s, key);
+  state.copy_from(kept->initial);
+  return {kept, &kept->people};
+}
+
+}  // namespace
+
+run_state::run_state(const scenario& s, rng::key k, build_cache* shared)
+    : sc(s), key(k), model(s), customers(synthesize_into(s, k, shared, state)), people(*customers) {
+  network = shared != nullptr
+                ? shared->network_for(sc, people, key)
                 : std::make_shared<const social_network>(build_network(sc, people, key));
   outbox.resize(people.size);
   inbox.resize(people.size);

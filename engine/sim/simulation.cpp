@@ -35,7 +35,7 @@ struct simulation::impl : run_state {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   impl(const scenario& s, run_options o)
-      : run_state(s, rng::key{s.seed, o.replication}, o.networks), options(std::move(o)) {
+      : run_state(s, rng::key{s.seed, o.replication}, o.shared), options(std::move(o)) {
     for (const auto& c : sc.campaigns) result.campaign_names.push_back(c.name);
     hop_totals.assign(model.origin_names.size() * model.hop_slots, 0);
     partials.resize(block_count(people.size));

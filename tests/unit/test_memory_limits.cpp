@@ -171,25 +171,35 @@ TEST_CASE("the machine's limit is what is available and stays fixed once read", 
   CHECK(current_memory_limit().bytes == first.bytes);
 }
 
-TEST_CASE("networks kept for sharing get the memory the runs in flight leave", "[memory]") {
+TEST_CASE("populations and networks kept for sharing get the memory the runs in flight leave",
+          "[memory]") {
   test::temp_dir dir;
   const auto s = test::load_text(dir, test::small_scenario(500'000, 10));
   const auto e = estimate_memory(s);
   REQUIRE(e.network > 0);
   const std::uint64_t run = e.customers + e.network;
+  const std::uint64_t population = 500'000 * population_bytes_per_agent();
   {
-    const limit_for_test limit(e.overhead + 2 * run + 3 * e.network);
-    const auto room = room_for_networks(s, 10, 2);
-    CHECK(room.networks == 10);
-    CHECK(room.bytes == 3 * e.network);
-    CHECK(room_for_networks(s, 10, 1).bytes == run + 3 * e.network);
-    CHECK(room_for_networks(s, 10, 6).bytes == 0);  // four more runs take all of it
-    CHECK(room_for_networks(s, 0, 1).networks == 1);
+    const limit_for_test limit(e.overhead + 2 * run + 3 * (population + e.network));
+    const auto room = room_for_shared_builds(s, 10, 2);
+    CHECK(room.count == 10);
+    // Three of each, split as one population and one network take the memory.
+    CHECK(room.network_bytes + room.population_bytes == 3 * (population + e.network));
+    CHECK(room.population_bytes == Approx(3.0 * static_cast<double>(population)).epsilon(1e-9));
+    const auto one_run = room_for_shared_builds(s, 10, 1);
+    CHECK(one_run.network_bytes + one_run.population_bytes == run + 3 * (population + e.network));
+    const auto six_runs = room_for_shared_builds(s, 10, 6);  // four more runs take all of it
+    CHECK(six_runs.network_bytes == 0);
+    CHECK(six_runs.population_bytes == 0);
+    CHECK(room_for_shared_builds(s, 0, 1).count == 1);
   }
   {
     const limit_for_test none(0);
-    CHECK(room_for_networks(s, 10, 1).networks == 10);
-    CHECK(room_for_networks(s, 1000, 1).networks == kept_without_limit);
-    CHECK(room_for_networks(s, 10, 1).bytes == std::numeric_limits<std::uint64_t>::max());
+    CHECK(room_for_shared_builds(s, 10, 1).count == 10);
+    CHECK(room_for_shared_builds(s, 1000, 1).count == kept_without_limit);
+    CHECK(room_for_shared_builds(s, 10, 1).network_bytes ==
+          std::numeric_limits<std::uint64_t>::max());
+    CHECK(room_for_shared_builds(s, 10, 1).population_bytes ==
+          std::numeric_limits<std::uint64_t>::max());
   }
 }

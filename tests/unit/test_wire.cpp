@@ -284,8 +284,10 @@ TEST_CASE("a worker refuses a recipe whose input files changed since the coordin
   CHECK_NOTHROW(analysis::run_described(job, cache));
 }
 
-TEST_CASE("a worker keeps the scenarios of recent recipes and shares a replication's network",
-          "[wire]") {
+TEST_CASE(
+    "a worker keeps the scenarios of recent recipes and shares a replication's customers and "
+    "network",
+    "[wire]") {
   // compare hands a worker the arms of one replication in turn: baseline, variant, baseline.
   const scenario_recipe baseline = small_burger_recipe();
   scenario_recipe without_poll = baseline;
@@ -299,14 +301,16 @@ TEST_CASE("a worker keeps the scenarios of recent recipes and shares a replicati
   CHECK(variant.campaign_names.empty());
   CHECK(test::identical(run(baseline, 3), simulated()));
   CHECK(cache.scenarios.size() == 2);
-  CHECK(cache.networks.builds() == 1);
+  CHECK(cache.builds.network_builds() == 1);
+  CHECK(cache.builds.population_builds() == 1);
   run_options alone;
   alone.replication = 3;
   CHECK(test::identical(
       variant, run_replication(io::load_scenario(without_poll.file, without_poll.options), alone)));
   // The next replication builds its own network; only the newest recipes stay.
   (void)run(baseline, 4);
-  CHECK(cache.networks.builds() == 2);
+  CHECK(cache.builds.network_builds() == 2);
+  CHECK(cache.builds.population_builds() == 2);
   for (int extra = 0; extra < 10; ++extra) {
     scenario_recipe other = baseline;
     other.options.overrides.push_back({"seed", std::to_string(100 + extra), "test"});

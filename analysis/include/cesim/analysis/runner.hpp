@@ -15,7 +15,7 @@
 
 #include "cesim/analysis/wire.hpp"
 #include "cesim/config/scenario.hpp"
-#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/build_cache.hpp"
 #include "cesim/sim/results.hpp"
 #include "cesim/sim/simulation.hpp"
 
@@ -88,11 +88,12 @@ void check_inputs_unchanged(std::span<const input_file> expected,
                             std::span<const input_file> loaded);
 
 /// What a worker process keeps between jobs: the scenarios of the last few recipes (the jobs of
-/// `compare` alternate between its arms) and the networks of the replication at hand.
+/// `compare` alternate between its arms) and the population and network of the replication at
+/// hand.
 struct worker_cache {
   static constexpr std::size_t scenarios_kept = 8;
   std::deque<std::pair<std::string, scenario>> scenarios;  ///< by encoded recipe, newest last
-  network_cache networks{1};
+  build_cache builds{1};
 };
 
 /// A job as another process runs it: loads the scenario (or finds it in `cache`) and runs the
@@ -101,10 +102,10 @@ run_result run_described(const job_description& job, worker_cache& cache);
 
 /// One replication of a scenario as the runner runs it; `on_step` (may be empty) is called
 /// after each step under `progress_lock`, since runs in flight report from several threads.
-/// `networks` (may be null) shares networks with the batch's other runs.
+/// `shared` (may be null) shares populations and networks with the batch's other runs.
 run_result run_one(const scenario& s, std::uint32_t replication, bool check_invariants,
                    const std::function<void()>& on_step, std::mutex& progress_lock,
-                   network_cache* networks = nullptr);
+                   build_cache* shared = nullptr);
 
 /// Progress for a replication another process ran: its `steps` steps, reported as `run_one`
 /// reports a local run's, so the progress count reaches the same total.

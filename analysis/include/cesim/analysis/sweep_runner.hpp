@@ -13,7 +13,7 @@
 #include "cesim/analysis/wire.hpp"
 #include "cesim/config/scenario.hpp"
 #include "cesim/io/scenario_loader.hpp"
-#include "cesim/network/network_cache.hpp"
+#include "cesim/sim/build_cache.hpp"
 #include "cesim/sim/results.hpp"
 
 namespace cesim::analysis {
@@ -31,9 +31,9 @@ struct point_run_options {
   /// Asked before the first replication of each point; false stops the sweep there (a point
   /// already started still runs all its replications).
   std::function<bool(std::size_t)> may_start_point;
-  /// Shares networks between points (null: run_points keeps one network per replication, as many
-  /// as fit in memory next to the runs in flight).
-  network_cache* networks = nullptr;
+  /// Shares populations and networks between points (null: run_points keeps one of each per
+  /// replication, as many as fit in memory next to the runs in flight).
+  build_cache* shared = nullptr;
 };
 
 /// The design points at the rows of `unit` (row-major, one column per parameter), each mapped

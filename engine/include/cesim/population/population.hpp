@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -52,16 +53,26 @@ struct agent_state {
   std::vector<float> loyalty;
 
   void resize(std::size_t n);
+  /// Becomes a copy of `other`, written from all cores (a shared population's initial state).
+  void copy_from(const agent_state& other);
 };
 
 struct synthesized_population {
   population people;
   agent_state initial;
+
+  [[nodiscard]] std::uint64_t bytes() const;  ///< of its arrays
 };
 
 /// Draws every customer's segment, persona, traits (through the segment's Gaussian copula where
-/// one is given) and initial state. Deterministic for a key, whatever the thread count.
-synthesized_population synthesize_population(const scenario& s, rng::key key);
+/// one is given) and initial state. Deterministic for a key, whatever the thread count. Reads
+/// nothing else of a scenario, so build_cache can share a population between runs whose
+/// arguments here are equal.
+synthesized_population synthesize_population(std::uint64_t size, std::span<const segment> segments,
+                                             std::span<const persona> personas, rng::key key);
+inline synthesized_population synthesize_population(const scenario& s, rng::key key) {
+  return synthesize_population(s.population, s.segments, s.personas, key);
+}
 
 /// Beta quantile tables for synthesis, shared by all runs of the process. A table depends only on
 /// (alpha, beta) and costs tens of milliseconds (8,193 evaluations of the incomplete beta

@@ -47,16 +47,18 @@ std::string format_bytes(std::uint64_t bytes);
 void require_memory(const scenario& s);
 /// How many replications of `s` fit side by side: `wanted` if all do, else fewer, at least 1.
 std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted);
-/// Networks of `s` that may be kept for sharing (network_cache) next to `runs` runs in flight.
-struct network_room {
-  std::uint32_t networks = 1;  ///< at most this many
-  std::uint64_t bytes = 0;     ///< those no run holds, together at most this many bytes
+/// Populations and networks of `s` that may be kept for sharing (build_cache) next to `runs` runs
+/// in flight.
+struct shared_room {
+  std::uint32_t count = 1;             ///< at most this many populations, and as many networks
+  std::uint64_t network_bytes = 0;     ///< networks no run holds, together at most this many bytes
+  std::uint64_t population_bytes = 0;  ///< populations no run holds, likewise
 };
-/// With a limit: `wanted` networks, the unheld ones in the bytes the limit leaves after the runs'
-/// estimates (the cache measures the networks it keeps, so larger networks of later sweep points
-/// count as what they are). Without a limit: at most `kept_without_limit` networks, since
-/// nothing else bounds them.
+/// With a limit: `wanted` of each, the unheld ones in the bytes the limit leaves after the runs'
+/// estimates, split between populations and networks as one of each of `s` would take it (the
+/// cache measures what it keeps, so larger networks of later sweep points count as what they
+/// are). Without a limit: at most `kept_without_limit` of each, since nothing else bounds them.
 inline constexpr std::uint32_t kept_without_limit = 16;
-network_room room_for_networks(const scenario& s, std::uint32_t wanted, std::uint32_t runs);
+shared_room room_for_shared_builds(const scenario& s, std::uint32_t wanted, std::uint32_t runs);
 
 }  // namespace cesim

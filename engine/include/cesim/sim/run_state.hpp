@@ -16,12 +16,12 @@
 
 namespace cesim {
 
-class network_cache;
+class build_cache;
 
 struct run_state {
-  /// Synthesises the customers and builds (or, with `networks`, shares) their network. `sc`
-  /// must outlive the state.
-  run_state(const scenario& sc, rng::key key, network_cache* networks = nullptr);
+  /// Synthesises the customers and builds their network, or with `shared` shares both with
+  /// other runs (the state is always the run's own). `sc` must outlive the state.
+  run_state(const scenario& sc, rng::key key, build_cache* shared = nullptr);
   // Views and the model point into the state: it stays where it was built.
   run_state(const run_state&) = delete;
   run_state& operator=(const run_state&) = delete;
@@ -35,8 +35,9 @@ struct run_state {
   const scenario& sc;
   rng::key key;
   compiled_model model;
-  population people;
   agent_state state;
+  std::shared_ptr<const population> customers;    ///< shared with other runs, never changed
+  const population& people;                       ///< *customers
   std::shared_ptr<const social_network> network;  ///< shared with other runs, never changed
   impulse_outbox outbox;                          ///< stories told this step
   impulse_outbox inbox;                           ///< stories told last step, delivered this step

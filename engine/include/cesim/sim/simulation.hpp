@@ -11,7 +11,7 @@
 
 namespace cesim {
 
-class network_cache;
+class build_cache;
 
 struct run_options {
   std::uint64_t replication = 0;
@@ -29,8 +29,9 @@ struct run_options {
   /// automatic pushes from the tellers, which measured faster at every share of tellers. Fixed
   /// directions are for tests.
   enum class delivery : std::uint8_t { automatic, pull, push } wom_delivery = delivery::automatic;
-  /// Where runs of one batch share networks (the arms of a replication); none: built here.
-  network_cache* networks = nullptr;
+  /// Where runs of one batch share populations and networks (the arms of a replication, the
+  /// points of a sweep); none: built here.
+  build_cache* shared = nullptr;
 };
 
 class simulation {
