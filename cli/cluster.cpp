@@ -8,6 +8,7 @@
 #include <mpi.h>
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -26,6 +27,7 @@
 #include "cesim/analysis/runner.hpp"
 #include "cesim/analysis/wire.hpp"
 #include "cesim/error.hpp"
+#include "cesim/sim/memory.hpp"
 #endif
 
 namespace cesim::cli {
@@ -311,6 +313,14 @@ cluster::cluster(int& argc, char**& argv) {
   initialised_ = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  // Ranks on one node each see its whole memory as available: what they keep between jobs
+  // comes out of an equal share.
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node);
+  int on_node = 1;
+  MPI_Comm_size(node, &on_node);
+  MPI_Comm_free(&node);
+  set_processes_per_machine(static_cast<std::uint32_t>(std::max(1, on_node)));
   // Rank 0 talks MPI from its coordinator thread, not the thread that initialised MPI.
   if (size_ > 1 && provided < MPI_THREAD_SERIALIZED) {
     if (rank_ == 0)

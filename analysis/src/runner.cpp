@@ -144,10 +144,14 @@ run_result run_described(const job_description& job, worker_cache& cache) {
     kept.emplace_back(key, std::move(loaded));
     found = std::prev(kept.end());
   }
+  if (!cache.builds) {
+    const auto room = room_for_shared_builds(found->second, kept_without_limit, 1);
+    cache.builds.emplace(room.count, room.network_bytes, room.population_bytes);
+  }
   run_options ro;
   ro.replication = job.replication;
   ro.check_invariants = job.check_invariants;
-  ro.shared = &cache.builds;
+  ro.shared = &*cache.builds;
   return run_replication(found->second, ro);
 }
 
@@ -194,7 +198,8 @@ std::uint32_t default_concurrency(const scenario& s, unsigned threads) {
   constexpr std::uint64_t fills_the_cores = 200'000;
   const std::uint32_t wanted = s.population <= fills_the_cores ? std::max(1u, threads) : 1u;
   // Replications side by side must fit in memory together; one alone is checked when it starts.
-  return replications_that_fit(s, wanted);
+  // Batches share populations (build_cache), so count the state a kept population holds.
+  return replications_that_fit(s, wanted, true);
 }
 
 }  // namespace cesim::analysis

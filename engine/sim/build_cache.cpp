@@ -97,6 +97,7 @@ bool same_synthesis(const std::vector<T>& a, const std::vector<T>& b) {
                     [](const T& x, const T& y) { return same_synthesis(x, y); });
 }
 
+// The size is also the sum of the segment counts; compared for its own sake all the same.
 bool made_from(const build_cache::population_inputs& in, const scenario& s, rng::key key) {
   return in.key.seed == key.seed && in.key.replication == key.replication &&
          in.size == s.population && same_synthesis(in.segments, s.segments) &&

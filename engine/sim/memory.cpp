@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -187,6 +188,8 @@ memory_estimate estimate_memory(const scenario& s) {
 
   memory_estimate e;
   e.expected_edges = edges;
+  e.network_built = built;
+  e.shared_state = times(n, state);
   e.overhead = base_overhead;
   const std::uint64_t run_customers = times(n, running_per_customer);
   const std::uint64_t build_customers = times(n, people + state);
@@ -271,15 +274,28 @@ void require_memory(const scenario& s) {
       limit.source));
 }
 
-std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted) {
+std::uint32_t replications_that_fit(const scenario& s, std::uint32_t wanted, bool sharing) {
   const auto limit = current_memory_limit();
   if (limit.bytes == 0 || wanted <= 1) return std::max<std::uint32_t>(1, wanted);
   const auto e = estimate_memory(s);
   // The fixed overhead is paid once per process, not once per replication.
-  const std::uint64_t each = std::max<std::uint64_t>(1, e.customers + e.network);
+  const std::uint64_t each =
+      std::max<std::uint64_t>(1, e.customers + e.network + (sharing ? e.shared_state : 0));
   const std::uint64_t room = limit.bytes > e.overhead ? limit.bytes - e.overhead : 0;
   return static_cast<std::uint32_t>(
       std::clamp<std::uint64_t>(room / each, 1, std::uint64_t{wanted}));
+}
+
+namespace {
+std::atomic<std::uint32_t> machine_processes{1};
+}  // namespace
+
+void set_processes_per_machine(std::uint32_t processes) {
+  machine_processes.store(std::max<std::uint32_t>(1, processes), std::memory_order_relaxed);
+}
+
+std::uint32_t processes_per_machine() {
+  return machine_processes.load(std::memory_order_relaxed);
 }
 
 shared_room room_for_shared_builds(const scenario& s, std::uint32_t wanted, std::uint32_t runs) {
@@ -289,18 +305,21 @@ shared_room room_for_shared_builds(const scenario& s, std::uint32_t wanted, std:
     return {std::min(wanted, kept_without_limit), std::numeric_limits<std::uint64_t>::max(),
             std::numeric_limits<std::uint64_t>::max()};
   const auto e = estimate_memory(s);
-  // The runs in flight come first, each with the population and network it builds or holds.
-  const std::uint64_t taken = e.overhead + std::uint64_t{runs} * (e.customers + e.network);
-  const std::uint64_t left = limit.bytes > taken ? limit.bytes - taken : 0;
-  // Split as one population (customers and initial state) and one network take it, so that the
-  // two of a replication fit side by side.
+  const std::uint64_t share = limit.bytes / processes_per_machine();
+  // The runs in flight come first, each with the population and network it builds or holds,
+  // and the initial state its kept population holds beside the run's copy.
+  const std::uint64_t taken =
+      e.overhead + std::uint64_t{runs} * (e.customers + e.network + e.shared_state);
+  const std::uint64_t left = share > taken ? share - taken : 0;
+  // Split as one kept population (customers and initial state) and one finished network take
+  // it, so that the two of a replication fit side by side.
   const std::uint64_t population =
       times(s.population, static_cast<double>(population_bytes_per_agent()));
   const std::uint64_t population_share =
-      population + e.network == 0
+      population + e.network_built == 0
           ? left
           : static_cast<std::uint64_t>(static_cast<double>(left) * static_cast<double>(population) /
-                                       static_cast<double>(population + e.network));
+                                       static_cast<double>(population + e.network_built));
   return {wanted, left - population_share, population_share};
 }
 

@@ -115,7 +115,7 @@ TEST_CASE("arms that differ outside the customers' inputs share one population, 
   CHECK(same_population(*first, synthesize_population(base, key)));
 
   SECTION("every input of synthesis gives its own population") {
-    std::vector<scenario> changed(8, base);
+    std::vector<scenario> changed(12, base);
     changed[0].population = 2999;
     changed[0].segments[0].count -= 1;
     std::swap(changed[1].segments[0].persona_weight[0], changed[1].segments[0].persona_weight[1]);
@@ -127,6 +127,10 @@ TEST_CASE("arms that differ outside the customers' inputs share one population, 
     changed[6].segments[1].trait_overrides[0] = distribution::fixed_value(0.3, 0, 1);
     changed[7].segments[0].correlation.traits = {trait::participation, trait::talkativeness};
     changed[7].segments[0].correlation.matrix = {1, 0.5, 0.5, 1};
+    changed[8].segments[0].initial_trust.a += 0.01;
+    changed[9].segments[0].initial_loyalty.a += 0.01;
+    changed[10].segments[0].initial_attitude.a += 0.01;
+    std::swap(changed[11].segments[1].persona_index[0], changed[11].segments[1].persona_index[1]);
     for (const auto& s : changed) {
       const auto other = cache.population_for(s, key);
       CHECK(other != first);
@@ -137,7 +141,7 @@ TEST_CASE("arms that differ outside the customers' inputs share one population, 
     // Another replication or seed: other draws.
     CHECK(cache.population_for(base, {base.seed, 1}) != first);
     CHECK(cache.population_for(base, {base.seed + 1, 0}) != first);
-    CHECK(cache.population_builds() == 11);
+    CHECK(cache.population_builds() == 15);
   }
 }
 

@@ -176,22 +176,38 @@ TEST_CASE("populations and networks kept for sharing get the memory the runs in 
   test::temp_dir dir;
   const auto s = test::load_text(dir, test::small_scenario(500'000, 10));
   const auto e = estimate_memory(s);
-  REQUIRE(e.network > 0);
-  const std::uint64_t run = e.customers + e.network;
+  REQUIRE(e.network > e.network_built);  // the build's peak is above the finished network
+  REQUIRE(e.network_built > 0);
+  // A run on a shared population also pays for the initial state the kept one holds.
+  const std::uint64_t state = 500'000 * (sizeof(customer_status) + 1 + 5 * sizeof(float));
+  CHECK(e.shared_state == state);
+  const std::uint64_t run = e.customers + e.network + state;
   const std::uint64_t population = 500'000 * population_bytes_per_agent();
+  const std::uint64_t kept = 3 * (population + e.network_built);
   {
-    const limit_for_test limit(e.overhead + 2 * run + 3 * (population + e.network));
+    const limit_for_test limit(e.overhead + 2 * run + kept);
     const auto room = room_for_shared_builds(s, 10, 2);
     CHECK(room.count == 10);
-    // Three of each, split as one population and one network take the memory.
-    CHECK(room.network_bytes + room.population_bytes == 3 * (population + e.network));
-    CHECK(room.population_bytes == Approx(3.0 * static_cast<double>(population)).epsilon(1e-9));
+    // Three of each, split as one kept population and one finished network take the memory.
+    CHECK(room.network_bytes + room.population_bytes == kept);
+    CHECK(static_cast<double>(room.population_bytes) ==
+          Approx(3.0 * static_cast<double>(population)).epsilon(1e-9));
     const auto one_run = room_for_shared_builds(s, 10, 1);
-    CHECK(one_run.network_bytes + one_run.population_bytes == run + 3 * (population + e.network));
-    const auto six_runs = room_for_shared_builds(s, 10, 6);  // four more runs take all of it
-    CHECK(six_runs.network_bytes == 0);
-    CHECK(six_runs.population_bytes == 0);
+    CHECK(one_run.network_bytes + one_run.population_bytes == run + kept);
+    const auto many_runs =  // no room left
+        room_for_shared_builds(s, 10, static_cast<std::uint32_t>(2 + kept / run + 1));
+    CHECK(many_runs.network_bytes == 0);
+    CHECK(many_runs.population_bytes == 0);
     CHECK(room_for_shared_builds(s, 0, 1).count == 1);
+    // Two processes on the machine (MPI ranks on one node): each keeps within half the limit.
+    set_processes_per_machine(2);
+    const auto half = room_for_shared_builds(s, 10, 1);
+    set_processes_per_machine(1);
+    const std::uint64_t share = (e.overhead + 2 * run + kept) / 2;
+    CHECK(half.network_bytes + half.population_bytes == share - e.overhead - run);
+    // Runs side by side that share populations count the kept state too.
+    CHECK(replications_that_fit(s, 10) == (2 * run + kept) / (e.customers + e.network));
+    CHECK(replications_that_fit(s, 10, true) == 2 + kept / run);
   }
   {
     const limit_for_test none(0);

@@ -301,16 +301,21 @@ TEST_CASE(
   CHECK(variant.campaign_names.empty());
   CHECK(test::identical(run(baseline, 3), simulated()));
   CHECK(cache.scenarios.size() == 2);
-  CHECK(cache.builds.network_builds() == 1);
-  CHECK(cache.builds.population_builds() == 1);
+  REQUIRE(cache.builds.has_value());
+  CHECK(cache.builds->network_builds() == 1);
+  CHECK(cache.builds->population_builds() == 1);
   run_options alone;
   alone.replication = 3;
   CHECK(test::identical(
       variant, run_replication(io::load_scenario(without_poll.file, without_poll.options), alone)));
-  // The next replication builds its own network; only the newest recipes stay.
+  // The next replication makes its own; the previous one's stay for its later jobs (several
+  // workers take jobs of several replications in turn). Only the newest recipes stay.
   (void)run(baseline, 4);
-  CHECK(cache.builds.network_builds() == 2);
-  CHECK(cache.builds.population_builds() == 2);
+  CHECK(cache.builds->network_builds() == 2);
+  CHECK(cache.builds->population_builds() == 2);
+  CHECK(test::identical(run(without_poll, 3), variant));
+  CHECK(cache.builds->network_builds() == 2);
+  CHECK(cache.builds->population_builds() == 2);
   for (int extra = 0; extra < 10; ++extra) {
     scenario_recipe other = baseline;
     other.options.overrides.push_back({"seed", std::to_string(100 + extra), "test"});

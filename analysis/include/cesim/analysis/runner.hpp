@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -88,12 +89,15 @@ void check_inputs_unchanged(std::span<const input_file> expected,
                             std::span<const input_file> loaded);
 
 /// What a worker process keeps between jobs: the scenarios of the last few recipes (the jobs of
-/// `compare` alternate between its arms) and the population and network of the replication at
-/// hand.
+/// `compare` alternate between its arms) and, like `run_points`, a population and a network per
+/// replication it has run, so that jobs of any replication find theirs whichever order they come
+/// in.
 struct worker_cache {
   static constexpr std::size_t scenarios_kept = 8;
   std::deque<std::pair<std::string, scenario>> scenarios;  ///< by encoded recipe, newest last
-  build_cache builds{1};
+  /// Made at the first job and sized by its scenario: at most kept_without_limit of each, those
+  /// no job holds within this process's share of the memory limit after one run.
+  std::optional<build_cache> builds;
 };
 
 /// A job as another process runs it: loads the scenario (or finds it in `cache`) and runs the
