@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/util/huge_pages.hpp"
 
 namespace cesim {
@@ -35,6 +36,8 @@ compiled_model::compiled_model(const scenario& s)
     for (std::size_t ch = 0; ch < channels; ++ch)
       affinity.push_back(static_cast<float>(p.channel_affinity[ch]));
   hop_slots = std::size_t{s.word_of_mouth.max_hops} + 1;
+  promoter_mix = mechanisms::lowest_mix_reaching(8.5, s.loyalty.recommend_top_level);
+  passive_mix = mechanisms::lowest_mix_reaching(6.5, s.loyalty.recommend_top_level);
   for (const auto& seg : s.segments)
     baselines.push_back(segment_baseline{static_cast<float>(seg.initial_satisfaction.mean()),
                                          static_cast<float>(seg.initial_trust.mean()),

@@ -1,6 +1,8 @@
 #include "cesim/mechanisms/end_of_step.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/mechanisms/market.hpp"
@@ -222,6 +224,17 @@ class metrics_pass {
 };
 
 }  // namespace
+
+double lowest_mix_reaching(double level, double top_level) {
+  const auto reaches = [&](double mix) { return recommend_level(mix, top_level) >= level; };
+  constexpr double down = -std::numeric_limits<double>::infinity();
+  constexpr double up = std::numeric_limits<double>::infinity();
+  // The exact boundary is level / 10 * top_level; the steps correct the rounding of the guess.
+  double mix = level / 10.0 * top_level;
+  while (reaches(std::nextafter(mix, down))) mix = std::nextafter(mix, down);
+  while (!reaches(mix)) mix = std::nextafter(mix, up);
+  return mix;
+}
 
 void apply_market(const step_view& v, agent_range range, block_tally& tally) {
   market_pass market(v);

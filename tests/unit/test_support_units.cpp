@@ -5,6 +5,7 @@
 
 #include "cesim/analysis/output_directory.hpp"
 #include "cesim/analysis/statistics.hpp"
+#include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/rng/philox.hpp"
 #include "cesim/util/logistic_gate.hpp"
 #include "cesim/util/math.hpp"
@@ -185,6 +186,31 @@ TEST_CASE("the logistic gate answers exactly what comparing with logistic(x) ans
     for (const double x : {-800.0, -40.0, 0.0, 40.0, 800.0, std::numeric_limits<double>::infinity(),
                            -std::numeric_limits<double>::infinity()})
       CHECK(gate.passes(k, x) == exact(k, x));
+  }
+}
+
+TEST_CASE("recommendation groups decided on the mix are those decided on the level", "[math]") {
+  using mechanisms::lowest_mix_reaching;
+  using mechanisms::recommend_level;
+  constexpr double up = std::numeric_limits<double>::infinity();
+  constexpr double down = -up;
+  for (const double top : {0.05, 0.3, 0.65, 0.7, 0.77, 0.9, 1.0}) {
+    for (const double level : {8.5, 6.5}) {
+      const double bound = lowest_mix_reaching(level, top);
+      CHECK(recommend_level(bound, top) >= level);
+      CHECK(recommend_level(std::nextafter(bound, down), top) < level);
+      // A grid of mixes, and the few doubles either side of the bound.
+      std::size_t disagreements = 0;
+      for (int k = 0; k <= 20000; ++k) {
+        const double mix = k / 20000.0;
+        disagreements += (mix >= bound) != (recommend_level(mix, top) >= level);
+      }
+      double mix = bound;
+      for (int step = 0; step < 64; ++step) mix = std::nextafter(mix, down);
+      for (int step = 0; step < 128; ++step, mix = std::nextafter(mix, up))
+        disagreements += (mix >= bound) != (recommend_level(mix, top) >= level);
+      CHECK(disagreements == 0);
+    }
   }
 }
 

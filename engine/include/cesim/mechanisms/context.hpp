@@ -48,6 +48,10 @@ struct compiled_model {
   /// Per origin: index + 1 of the referral programme whose stories it carries, else 0.
   std::vector<std::uint16_t> referral_campaign;
   std::size_t hop_slots = 1;  ///< max_hops + 1
+  /// The recommendation mix (see recommend_group) at and above which a customer is a promoter,
+  /// and below which a detractor: the level comparisons decided on the mix, without dividing.
+  double promoter_mix = 0;
+  double passive_mix = 0;
 
   explicit compiled_model(const scenario& s);
 };

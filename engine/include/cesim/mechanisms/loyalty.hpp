@@ -11,17 +11,26 @@ void apply_loyalty(const step_view& v, agent_range range);
 
 enum class nps_group { detractor, passive, promoter };
 
-/// Where a customer's likelihood to recommend, R = round(10 * min(1, x / top_level)) on
-/// Reichheld's 0-10 scale, puts them: promoters answer 9-10, detractors 0-6. Decided on the
-/// unrounded level (R >= 9 exactly when 10 * min(1, x / top) >= 8.5, R <= 6 when it is < 6.5),
-/// which spares the rounding call.
+/// The level on Reichheld's 0-10 scale of a recommendation mix x: 10 * min(1, x / top_level).
+inline double recommend_level(double mix, double top_level) {
+  return 10.0 * std::min(1.0, mix / top_level);
+}
+
+/// Where a customer's likelihood to recommend, R = round(recommend_level(x)), puts them:
+/// promoters answer 9-10, detractors 0-6. R >= 9 exactly when the level is >= 8.5, R <= 6 when
+/// it is < 6.5. The level rises monotonically with the mix x (each operation of it is
+/// correctly rounded and monotone), so these are x >= promoter_mix and x < passive_mix, with
+/// bounds the compiled model finds once (lowest_mix_reaching); no division or rounding per
+/// customer.
 inline nps_group recommend_group(const compiled_model& m, float satisfaction, float loyalty) {
   const auto& lp = m.sc->loyalty;
   const double mix = lp.recommend_satisfaction_weight * satisfaction +
                      (1.0 - lp.recommend_satisfaction_weight) * loyalty;
-  const double level = 10.0 * std::min(1.0, mix / lp.recommend_top_level);
-  if (level >= 8.5) return nps_group::promoter;
-  return level < 6.5 ? nps_group::detractor : nps_group::passive;
+  if (mix >= m.promoter_mix) return nps_group::promoter;
+  return mix < m.passive_mix ? nps_group::detractor : nps_group::passive;
 }
+
+/// The smallest double x with recommend_level(x, top_level) >= level.
+double lowest_mix_reaching(double level, double top_level);
 
 }  // namespace cesim::mechanisms
