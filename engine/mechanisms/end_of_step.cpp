@@ -204,17 +204,18 @@ class metrics_pass {
     t.prospects += static_cast<std::uint64_t>(status == customer_status::aware);
     t.customers += static_cast<std::uint64_t>(status == customer_status::customer);
     t.lapsed += static_cast<std::uint64_t>(status == customer_status::lapsed);
-    if (status == customer_status::customer) {
-      t.satisfaction_sum += st.satisfaction[i];
-      t.trust_sum += st.trust[i];
-      t.empowerment_sum += st.empowerment[i];
-      t.loyalty_sum += st.loyalty[i];
-      const auto group = recommend_group(v_.model, st.satisfaction[i], st.loyalty[i]);
-      t.promoters += static_cast<std::uint64_t>(group == nps_group::promoter);
-      t.detractors += static_cast<std::uint64_t>(group == nps_group::detractor);
-    } else {
-      t.attitude_sum += st.attitude[i];
-    }
+    // Customers' sums take 0 from others (exact: the sums are non-negative, and x + 0 = x).
+    const bool customer = status == customer_status::customer;
+    const float satisfaction = st.satisfaction[i];
+    const float loyalty = st.loyalty[i];
+    t.satisfaction_sum += customer ? static_cast<double>(satisfaction) : 0.0;
+    t.trust_sum += customer ? static_cast<double>(st.trust[i]) : 0.0;
+    t.empowerment_sum += customer ? static_cast<double>(st.empowerment[i]) : 0.0;
+    t.loyalty_sum += customer ? static_cast<double>(loyalty) : 0.0;
+    t.attitude_sum += customer ? 0.0 : static_cast<double>(st.attitude[i]);
+    const double mix = recommend_mix(v_.model, satisfaction, loyalty);
+    t.promoters += static_cast<std::uint64_t>(customer && mix >= v_.model.promoter_mix);
+    t.detractors += static_cast<std::uint64_t>(customer && mix < v_.model.passive_mix);
     t.wom_positive += static_cast<std::uint64_t>(v_.outbox.valence[i] > 0);
     t.wom_negative += static_cast<std::uint64_t>(v_.outbox.valence[i] < 0);
   }

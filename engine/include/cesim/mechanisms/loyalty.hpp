@@ -22,10 +22,13 @@ inline double recommend_level(double mix, double top_level) {
 /// correctly rounded and monotone), so these are x >= promoter_mix and x < passive_mix, with
 /// bounds the compiled model finds once (lowest_mix_reaching); no division or rounding per
 /// customer.
-inline nps_group recommend_group(const compiled_model& m, float satisfaction, float loyalty) {
+inline double recommend_mix(const compiled_model& m, float satisfaction, float loyalty) {
   const auto& lp = m.sc->loyalty;
-  const double mix = lp.recommend_satisfaction_weight * satisfaction +
-                     (1.0 - lp.recommend_satisfaction_weight) * loyalty;
+  return lp.recommend_satisfaction_weight * satisfaction +
+         (1.0 - lp.recommend_satisfaction_weight) * loyalty;
+}
+inline nps_group recommend_group(const compiled_model& m, float satisfaction, float loyalty) {
+  const double mix = recommend_mix(m, satisfaction, loyalty);
   if (mix >= m.promoter_mix) return nps_group::promoter;
   return mix < m.passive_mix ? nps_group::detractor : nps_group::passive;
 }
