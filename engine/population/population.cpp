@@ -19,29 +19,15 @@
 
 namespace cesim {
 
+static_assert(has_fields<agent_state, 7>, "list the new agent_state field in for_each_array");
+
 void agent_state::resize(std::size_t n) {
-  assign_on_huge_pages(status, n, customer_status::unaware);
-  assign_on_huge_pages(flags, n, std::uint8_t{0});
-  for (auto* values : {&satisfaction, &trust, &empowerment, &attitude, &loyalty})
-    assign_on_huge_pages(*values, n, 0.0f);
+  // Zero is every array's start: unaware, no flags, 0.
+  for_each_array([n](auto& values) { assign_on_huge_pages(values, n, {}); }, *this);
 }
 
-static_assert(has_fields<agent_state, 7>, "copy the new agent_state field in copy_from");
-
 void agent_state::copy_from(const agent_state& other) {
-  resize(other.status.size());
-  for_each_block(status.size(), [&](std::size_t, agent_range r) {
-    const auto copy = [&](const auto& from, auto& to) {
-      std::copy(from.begin() + r.begin, from.begin() + r.end, to.begin() + r.begin);
-    };
-    copy(other.status, status);
-    copy(other.flags, flags);
-    copy(other.satisfaction, satisfaction);
-    copy(other.trust, trust);
-    copy(other.empowerment, empowerment);
-    copy(other.attitude, attitude);
-    copy(other.loyalty, loyalty);
-  });
+  for_each_array([](auto& to, const auto& from) { copy_on_huge_pages(to, from); }, *this, other);
 }
 
 std::size_t population_bytes_per_agent() {
@@ -156,10 +142,7 @@ std::uint64_t synthesized_population::bytes() const {
   };
   std::uint64_t sum = of(people.segment) + of(people.persona) + of(people.segment_begin);
   for (const auto& t : people.traits) sum += of(t);
-  sum += of(initial.status) + of(initial.flags);
-  for (const auto* values : {&initial.satisfaction, &initial.trust, &initial.empowerment,
-                             &initial.attitude, &initial.loyalty})
-    sum += of(*values);
+  agent_state::for_each_array([&](const auto& values) { sum += of(values); }, initial);
   return sum;
 }
 

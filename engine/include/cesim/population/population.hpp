@@ -53,8 +53,22 @@ struct agent_state {
   std::vector<float> loyalty;
 
   void resize(std::size_t n);
-  /// Becomes a copy of `other`, written from all cores (a shared population's initial state).
+  /// Becomes a copy of `other` (a shared population's initial state), on memory mapped from all
+  /// cores.
   void copy_from(const agent_state& other);
+
+  /// Calls f(array of each state...) for every per-customer array, the same array of each state
+  /// together: code over all the arrays lists them here only, so none is missed.
+  template <typename F, typename... States>
+  static void for_each_array(F&& f, States&... states) {
+    f(states.status...);
+    f(states.flags...);
+    f(states.satisfaction...);
+    f(states.trust...);
+    f(states.empowerment...);
+    f(states.attitude...);
+    f(states.loyalty...);
+  }
 };
 
 struct synthesized_population {

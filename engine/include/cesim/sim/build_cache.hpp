@@ -52,7 +52,6 @@ class build_cache {
   [[nodiscard]] std::size_t network_builds() const { return networks_.builds(); }
   [[nodiscard]] std::size_t population_builds() const { return populations_.builds(); }
   [[nodiscard]] std::size_t networks_kept() const { return networks_.size(); }
-  [[nodiscard]] std::size_t populations_kept() const { return populations_.size(); }
   [[nodiscard]] std::uint64_t unheld_network_bytes() const { return networks_.unheld_bytes_now(); }
   [[nodiscard]] std::uint64_t unheld_population_bytes() const {
     return populations_.unheld_bytes_now();

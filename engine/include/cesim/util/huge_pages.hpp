@@ -34,18 +34,31 @@ void resize_on_huge_pages(std::vector<T, Allocator>& v, std::size_t n) {
   v.resize(n);
 }
 
-/// Replaces the contents of `v` with `n` copies of `value`: in place when `v` already has room
-/// (its pages are mapped), else on fresh memory advised for huge pages.
-template <typename T>
-void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
+/// Replaces the contents of `v` with what `fill(vector)` writes, `n` elements: in place when `v`
+/// already has room (its pages are mapped), else on fresh memory advised for huge pages.
+template <typename T, typename Fill>
+void refill_on_huge_pages(std::vector<T>& v, std::size_t n, Fill fill) {
   if (v.capacity() >= n) {
-    v.assign(n, value);
+    fill(v);
     return;
   }
   std::vector<T> fresh;
   reserve_on_huge_pages(fresh, n);
-  fresh.assign(n, value);
+  fill(fresh);
   v.swap(fresh);
+}
+
+/// Replaces the contents of `v` with `n` copies of `value` (see refill_on_huge_pages).
+template <typename T>
+void assign_on_huge_pages(std::vector<T>& v, std::size_t n, const T& value) {
+  refill_on_huge_pages(v, n, [&](std::vector<T>& w) { w.assign(n, value); });
+}
+
+/// Replaces the contents of `v` with a copy of `from` (see refill_on_huge_pages).
+template <typename T>
+void copy_on_huge_pages(std::vector<T>& v, const std::vector<T>& from) {
+  refill_on_huge_pages(v, from.size(),
+                       [&](std::vector<T>& w) { w.assign(from.begin(), from.end()); });
 }
 
 }  // namespace cesim
