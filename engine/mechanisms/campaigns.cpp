@@ -98,11 +98,11 @@ double campaign_engine::participation_probability(const step_view& v, const camp
 /// The two gates of a campaign in a step, invitation and observation (see rng::gate_draws), for
 /// a loop over agents.
 struct campaign_gates {
-  campaign_gates(const step_view& v, const campaign_runtime& rt)
-      : invite(v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 0),
-        observe(v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 1) {}
-  rng::gate_draws invite;
-  rng::gate_draws observe;
+  campaign_gates(const step_view& v, const campaign_runtime& rt, agent_range range)
+      : invite(range.end, v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 0),
+        observe(range.end, v.key, v.step, rng::stream::campaign, rt.def->stream_tag, 1) {}
+  rng::gate_scan invite;
+  rng::gate_scan observe;
 };
 
 /// Decision draws of customer i for campaign c in a step once past the invitation gate (or
@@ -181,7 +181,7 @@ void campaign_engine::prepare_step(const step_view& v, const social_network& net
     using applicant = std::pair<std::uint64_t, std::uint32_t>;
     std::vector<std::vector<applicant>> parts(block_count(v.people.size));
     for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
-      campaign_gates gates(v, rt);
+      campaign_gates gates(v, rt, range);
       for (std::uint32_t i = range.begin; i < range.end; ++i) {
         if (!targeted(v, rt, i) || gates.invite.bits(i) >= rt.invite_threshold[v.people.persona[i]])
           continue;
@@ -215,7 +215,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
       continue;
     }
     if (!rt.active(v.step)) continue;
-    campaign_gates gates(v, rt);
+    campaign_gates gates(v, rt, range);
     if (hooks.recruits_by_degree)
       apply_recruited(cs, gates, range);
     else

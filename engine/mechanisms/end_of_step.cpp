@@ -19,13 +19,13 @@ namespace {
 /// Conversion of aware non-customers and former customers, churn of customers, revenue.
 class market_pass {
  public:
-  explicit market_pass(const step_view& v)
+  market_pass(const step_view& v, agent_range range)
       : v_(v),
         mk_(v.model.sc->market),
         weeks_(v.model.sc->time.weeks_per_step),
         margin_(v.people.trait_values(trait::margin)),
         talkativeness_(v.people.trait_values(trait::talkativeness)),
-        decisions_(v.key, v.step, rng::stream::market),
+        decisions_(range.end, v.key, v.step, rng::stream::market),
         weekly_(weeks_ == 1.0),
         logistic_(logistic_gate::instance()) {}
 
@@ -93,7 +93,7 @@ class market_pass {
   double weeks_;
   const std::vector<float>& margin_;
   const std::vector<float>& talkativeness_;
-  rng::gate_draws decisions_;
+  rng::gate_scan decisions_;
   // Weekly steps compare the gate with logistic(logit) itself, which the table decides exactly
   // and mostly without `exp`; longer steps convert the probability first.
   bool weekly_;
@@ -138,11 +138,11 @@ class loyalty_pass {
 /// Customers post ratings (their satisfaction) that review touchpoints show next step.
 class rating_pass {
  public:
-  explicit rating_pass(const step_view& v)
+  rating_pass(const step_view& v, agent_range range)
       : v_(v),
         enabled_(v.model.sc->review.rating_probability > 0),
         threshold_(rng::gate_threshold(v.model.sc->review.rating_probability)),
-        gate_(v.key, v.step, rng::stream::rating) {}
+        gate_(range.end, v.key, v.step, rng::stream::rating) {}
 
   [[nodiscard]] bool enabled() const { return enabled_; }
   void operator()(std::uint32_t i, block_tally& tally) {
@@ -157,17 +157,17 @@ class rating_pass {
   const step_view& v_;
   bool enabled_;
   std::uint64_t threshold_;
-  rng::gate_draws gate_;
+  rng::gate_scan gate_;
 };
 
 /// Unprompted talk at the end of a step: promoters recommend, detractors warn.
 class talk_pass {
  public:
-  explicit talk_pass(const step_view& v)
+  talk_pass(const step_view& v, agent_range range)
       : v_(v),
         rate_(v.model.sc->word_of_mouth.organic_rate),
         talkativeness_(v.people.trait_values(trait::talkativeness)),
-        gate_(v.key, v.step, rng::stream::wom_organic) {}
+        gate_(range.end, v.key, v.step, rng::stream::wom_organic) {}
 
   [[nodiscard]] bool enabled() const { return rate_ > 0; }
   void operator()(std::uint32_t i) {
@@ -185,7 +185,7 @@ class talk_pass {
   const step_view& v_;
   double rate_;
   const std::vector<float>& talkativeness_;
-  rng::gate_draws gate_;
+  rng::gate_scan gate_;
 };
 
 /// Adds an agent's state at the end of the step to its segment's tally.
@@ -238,7 +238,7 @@ double lowest_mix_reaching(double level, double top_level) {
 }
 
 void apply_market(const step_view& v, agent_range range, block_tally& tally) {
-  market_pass market(v);
+  market_pass market(v, range);
   for (std::uint32_t i = range.begin; i < range.end; ++i) market(i, tally);
 }
 
@@ -248,14 +248,14 @@ void apply_loyalty(const step_view& v, agent_range range) {
 }
 
 void post_ratings(const step_view& v, agent_range range, block_tally& tally) {
-  rating_pass rating(v);
+  rating_pass rating(v, range);
   if (!rating.enabled()) return;
   for (std::uint32_t i = range.begin; i < range.end; ++i) rating(i, tally);
 }
 
 void organic_talk(const step_view& v, agent_range range, block_tally& tally) {
   (void)tally;
-  talk_pass talk(v);
+  talk_pass talk(v, range);
   if (!talk.enabled()) return;
   for (std::uint32_t i = range.begin; i < range.end; ++i) talk(i);
 }
@@ -266,10 +266,10 @@ void collect_metrics(const step_view& v, agent_range range, block_tally& tally) 
 }
 
 void finish_step(const step_view& v, agent_range range, block_tally& tally) {
-  market_pass market(v);
+  market_pass market(v, range);
   loyalty_pass loyalty(v);
-  rating_pass rating(v);
-  talk_pass talk(v);
+  rating_pass rating(v, range);
+  talk_pass talk(v, range);
   const metrics_pass metrics(v);
   const bool rates = rating.enabled();
   const bool talks = talk.enabled();

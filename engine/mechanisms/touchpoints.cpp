@@ -35,14 +35,14 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   struct open_touchpoint {
     std::size_t index;
     const touchpoint* tp;
-    rng::gate_draws exposure_gate;
+    rng::gate_scan exposure_gate;
   };
   std::vector<open_touchpoint> open;
   for (std::size_t k = 0; k < sc.touchpoints.size(); ++k) {
     const auto& tp = sc.touchpoints[k];
     if (v.step < tp.start || (tp.end != 0 && v.step > tp.end)) continue;
     open.push_back(
-        {k, &tp, rng::gate_draws(v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
+        {k, &tp, rng::gate_scan(range.end, v.key, v.step, rng::stream::touchpoint, tp.stream_tag)});
   }
   if (open.empty()) return;
 
@@ -68,7 +68,7 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
     for (std::size_t p = 0; p < personas; ++p)
       threshold[p * open.size() + j] = v.model.exposure_threshold[open[j].index * personas + p];
   }
-  rng::gate_draws purchase_gate(v.key, v.step, rng::stream::purchase);
+  rng::gate_scan purchase_gate(range.end, v.key, v.step, rng::stream::purchase);
   const std::uint64_t occasion_threshold =
       v.model.has_purchase_touchpoints ? rng::gate_threshold(sc.market.purchase_probability) : 0;
   std::vector<std::array<std::uint32_t, rng::gate_draws::lanes>> numbers(open.size());

@@ -80,6 +80,58 @@ TEST_CASE("gate draws give each agent its own uniform whatever the order of acce
   CHECK(static_cast<std::uint32_t>(raw) != static_cast<std::uint32_t>((first * 0x1p32) - 0.5));
 }
 
+TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", "[rng]") {
+  const r123::Philox4x64 philox;
+  std::vector<rng::batch_kernel> kernels{rng::batch_kernel::best, rng::batch_kernel::scalar};
+  if (rng::batch_kernel_available(rng::batch_kernel::avx512))
+    kernels.push_back(rng::batch_kernel::avx512);
+  else
+    WARN("no AVX-512 on this machine: only the scalar kernel is checked");
+  rng::counter_stream words(rng::key{99, 0}, 0, 0, rng::stream::network);
+  for (int trial = 0; trial < 40; ++trial) {
+    // Random keys and counters, and a first word near 2^64 so that the lanes wrap around.
+    const rng::key k{words.next_u64(), words.next_u64()};
+    std::array<std::uint64_t, 4> first{words.next_u64(), words.next_u64(), words.next_u64(),
+                                       words.next_u64()};
+    if (trial % 4 == 0) first[0] = ~std::uint64_t{0} - 5;
+    const std::size_t count = 1 + static_cast<std::size_t>(trial) % rng::block_batch::capacity;
+    for (const auto kernel : kernels) {
+      rng::block_batch batch{};
+      rng::compute_batch(k, first, count, batch, kernel);
+      for (std::size_t n = 0; n < count; ++n) {
+        const r123::Philox4x64::ctr_type ctr{{first[0] + n, first[1], first[2], first[3]}};
+        const auto block = philox(ctr, {{k.seed, k.replication}});
+        for (std::size_t w = 0; w < 4; ++w) {
+          INFO("trial " << trial << ", kernel " << static_cast<int>(kernel) << ", block " << n
+                        << ", word " << w);
+          REQUIRE(batch.words[w][n] == block.v[w]);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a gate scan gives every agent its gate_draws number, whatever the order", "[rng]") {
+  const rng::key k{7, 1};
+  constexpr std::uint32_t begin = 4096;
+  constexpr std::uint32_t end = 4096 + 1000;  // 125 groups: three full batches and a part
+  rng::gate_draws single(k, 3, rng::stream::touchpoint, 11, 1);
+  rng::gate_scan in_order(end, k, 3, rng::stream::touchpoint, 11, 1);
+  for (std::uint32_t i = begin; i < end; ++i) REQUIRE(in_order.bits(i) == single.bits(i));
+  // Groups skipped, revisited and read backwards, and past the end of the scan.
+  rng::gate_scan skipping(end, k, 3, rng::stream::touchpoint, 11, 1);
+  for (std::uint64_t group = begin / 8; group < end / 8 + 3; group += 37) {
+    const auto lanes = skipping.group_bits(group);
+    for (std::uint32_t lane = 0; lane < 8; ++lane)
+      REQUIRE(lanes[lane] == single.bits(static_cast<std::uint32_t>(group * 8 + lane)));
+  }
+  rng::gate_scan backwards(end, k, 3, rng::stream::touchpoint, 11, 1);
+  for (std::uint32_t i = end + 20; i-- > begin;) REQUIRE(backwards.uniform(i) == single.uniform(i));
+  // Another slot is another stream.
+  CHECK(rng::gate_scan(end, k, 3, rng::stream::touchpoint, 11, 0).bits(begin) !=
+        single.bits(begin));
+}
+
 TEST_CASE("gate uniforms are strictly inside (0, 1), uniform and independent", "[rng]") {
   constexpr std::uint32_t n = 400000;
   rng::gate_draws gate(rng::key{42, 0}, 5, rng::stream::market);
