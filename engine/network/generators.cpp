@@ -100,20 +100,28 @@ float random_strength(const network_config& net, double u) {
   return static_cast<float>(strengths[static_cast<std::size_t>(u < net.strong_share)]);
 }
 
-/// Adds to `source` the ties fn(agent, out) writes, block by block of agents in block order: the
+/// Adds to `source` the ties fn(range, out) writes for each block of agents, in block order: the
 /// edge list is the same for any thread count, and assembly writes each block when it reads it
-/// (twice) instead of holding the whole list. fn must depend only on the agent, and must own or
+/// (twice) instead of holding the whole list. fn must depend only on the range, and must own or
 /// outlive what it refers to until assembly ends. A block reserves room for
 /// `expected_per_agent` ties per agent and a margin, so that it rarely grows by copying.
-template <typename Fn>
-void generate_in_blocks(edge_source& source, std::uint32_t n, double expected_per_agent, Fn fn) {
+template <typename BlockFn>
+void generate_blocks(edge_source& source, std::uint32_t n, double expected_per_agent, BlockFn fn) {
   source.add_generated(
       block_count(n), [n, expected_per_agent, fn](std::size_t b, std::vector<edge>& out) {
         const agent_range range = block_range(b, n);
         const double expected = expected_per_agent * (range.end - range.begin);
         out.reserve(static_cast<std::size_t>(expected + 4 * std::sqrt(expected) + 16));
-        for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
+        fn(range, out);
       });
+}
+
+/// generate_blocks with fn(agent, out) called for each agent of a block in order.
+template <typename Fn>
+void generate_in_blocks(edge_source& source, std::uint32_t n, double expected_per_agent, Fn fn) {
+  generate_blocks(source, n, expected_per_agent, [fn](agent_range range, std::vector<edge>& out) {
+    for (std::uint32_t i = range.begin; i < range.end; ++i) fn(i, out);
+  });
 }
 
 /// A random order of agents, for generators whose structure depends on position (ring, arrival):
@@ -196,26 +204,30 @@ void watts_strogatz(const generator_context& g, const std::vector<std::uint32_t>
   const auto& net = g.s.network;
   const std::uint64_t half = std::min<std::uint64_t>(
       static_cast<std::uint64_t>(std::max(1.0, std::round(net.mean_degree / 2))), (g.n - 1) / 2);
-  generate_in_blocks(
+  generate_blocks(
       source, g.n, static_cast<double>(half),
-      [&g, &net, &ring, half](std::uint32_t position, std::vector<edge>& out) {
-        const std::uint32_t i = ring[position];
-        rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_lattice);
-        for (std::uint64_t d = 1; d <= half; ++d) {
-          const double u_rewire = draw.uniform();
-          const double u_target = draw.uniform();
-          const double u_strength = draw.uniform();
-          std::uint32_t j = ring[(position + d) % g.n];
-          const bool rewired = u_rewire < net.rewiring;
-          if (rewired) {
-            j = pick_index(u_target, g.n);
-            if (j == i) j = (j + 1) % g.n;
+      [&g, &net, &ring, half](agent_range positions, std::vector<edge>& out) {
+        rng::entity_draws draw(g.key, ring, positions.end, 0, rng::stream::network, tag_lattice,
+                               3 * half);
+        for (std::uint32_t position = positions.begin; position < positions.end; ++position) {
+          const std::uint32_t i = ring[position];
+          draw.start(position);
+          for (std::uint64_t d = 1; d <= half; ++d) {
+            const double u_rewire = draw.uniform();
+            const double u_target = draw.uniform();
+            const double u_strength = draw.uniform();
+            std::uint32_t j = ring[(position + d) % g.n];
+            const bool rewired = u_rewire < net.rewiring;
+            if (rewired) {
+              j = pick_index(u_target, g.n);
+              if (j == i) j = (j + 1) % g.n;
+            }
+            const float strength =
+                net.ties == tie_assignment::structural
+                    ? static_cast<float>(rewired ? net.weak_strength : net.strong_strength)
+                    : random_strength(net, u_strength);
+            out.push_back(edge{i, j, strength});
           }
-          const float strength =
-              net.ties == tie_assignment::structural
-                  ? static_cast<float>(rewired ? net.weak_strength : net.strong_strength)
-                  : random_strength(net, u_strength);
-          out.push_back(edge{i, j, strength});
         }
       });
 }

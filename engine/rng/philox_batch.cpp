@@ -26,12 +26,13 @@ constexpr std::uint64_t key_step_0 = 0x9E3779B97F4A7C15ull;
 constexpr std::uint64_t key_step_1 = 0xBB67AE8584CAA73Bull;
 constexpr int rounds = 10;
 
-void compute_scalar(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
+void compute_scalar(key k, const block_batch& counters, std::size_t count,
                     block_batch& out) noexcept {
   const r123::Philox4x64::key_type philox_key{{k.seed, k.replication}};
-  r123::Philox4x64::ctr_type ctr{{first[0], first[1], first[2], first[3]}};
   const r123::Philox4x64 philox;
-  for (std::size_t n = 0; n < count; ++n, ++ctr.v[0]) {
+  for (std::size_t n = 0; n < count; ++n) {
+    const r123::Philox4x64::ctr_type ctr{
+        {counters.words[0][n], counters.words[1][n], counters.words[2][n], counters.words[3][n]}};
     const auto block = philox(ctr, philox_key);
     for (std::size_t w = 0; w < 4; ++w) out.words[w][n] = block.v[w];
   }
@@ -63,20 +64,22 @@ __attribute__((target("avx512f"))) inline void multiply_wide(__m512i a, std::uin
 // `sets` groups of eight blocks in flight at once: one group alone waits on the latency of
 // each round's multiplies; four keep the multipliers busy.
 template <int sets>
-__attribute__((target("avx512f"))) void compute_avx512_sets(
-    key k, const std::array<std::uint64_t, 4>& first, block_batch& out) noexcept {
-  const __m512i lane_offsets = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+__attribute__((target("avx512f"))) void compute_avx512_sets(key k, const block_batch& counters,
+                                                            std::size_t count,
+                                                            block_batch& out) noexcept {
   __m512i x0[sets];
   __m512i x1[sets];
   __m512i x2[sets];
   __m512i x3[sets];
   for (int s = 0; s < sets; ++s) {
-    x0[s] = _mm512_add_epi64(
-        _mm512_set1_epi64(static_cast<long long>(first[0] + 8u * static_cast<unsigned>(s))),
-        lane_offsets);
-    x1[s] = _mm512_set1_epi64(static_cast<long long>(first[1]));
-    x2[s] = _mm512_set1_epi64(static_cast<long long>(first[2]));
-    x3[s] = _mm512_set1_epi64(static_cast<long long>(first[3]));
+    // Lanes past `count` load zeros, not counters the caller never set.
+    const std::size_t first = 8 * static_cast<std::size_t>(s);
+    const auto wanted = static_cast<__mmask8>(
+        count - first >= 8 ? 0xffu : (1u << static_cast<unsigned>(count - first)) - 1u);
+    x0[s] = _mm512_maskz_loadu_epi64(wanted, counters.words[0].data() + first);
+    x1[s] = _mm512_maskz_loadu_epi64(wanted, counters.words[1].data() + first);
+    x2[s] = _mm512_maskz_loadu_epi64(wanted, counters.words[2].data() + first);
+    x3[s] = _mm512_maskz_loadu_epi64(wanted, counters.words[3].data() + first);
   }
   std::uint64_t k0 = k.seed;
   std::uint64_t k1 = k.replication;
@@ -106,19 +109,19 @@ __attribute__((target("avx512f"))) void compute_avx512_sets(
   }
 }
 
-void compute_avx512(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
+void compute_avx512(key k, const block_batch& counters, std::size_t count,
                     block_batch& out) noexcept {
   switch ((count + 7) / 8) {
     case 0:
       return;
     case 1:
-      return compute_avx512_sets<1>(k, first, out);
+      return compute_avx512_sets<1>(k, counters, count, out);
     case 2:
-      return compute_avx512_sets<2>(k, first, out);
+      return compute_avx512_sets<2>(k, counters, count, out);
     case 3:
-      return compute_avx512_sets<3>(k, first, out);
+      return compute_avx512_sets<3>(k, counters, count, out);
     default:
-      return compute_avx512_sets<4>(k, first, out);
+      return compute_avx512_sets<4>(k, counters, count, out);
   }
 }
 #endif
@@ -139,8 +142,8 @@ bool batch_kernel_available(batch_kernel kernel) noexcept {
   return kernel != batch_kernel::avx512 || avx512;
 }
 
-void compute_batch(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
-                   block_batch& out, batch_kernel kernel) noexcept {
+void compute_blocks(key k, const block_batch& counters, std::size_t count, block_batch& out,
+                    batch_kernel kernel) noexcept {
   if (count > block_batch::capacity) count = block_batch::capacity;
   if (kernel == batch_kernel::best)
     kernel = batch_kernel_available(batch_kernel::avx512) && count >= vectors_from
@@ -148,9 +151,19 @@ void compute_batch(key k, const std::array<std::uint64_t, 4>& first, std::size_t
                  : batch_kernel::scalar;
 #ifdef CESIM_HAVE_AVX512_KERNEL
   if (kernel == batch_kernel::avx512 && batch_kernel_available(kernel))
-    return compute_avx512(k, first, count, out);
+    return compute_avx512(k, counters, count, out);
 #endif
-  compute_scalar(k, first, count, out);
+  compute_scalar(k, counters, count, out);
+}
+
+void compute_batch(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
+                   block_batch& out, batch_kernel kernel) noexcept {
+  if (count > block_batch::capacity) count = block_batch::capacity;
+  for (std::size_t n = 0; n < count; ++n) {
+    out.words[0][n] = first[0] + n;
+    for (std::size_t w = 1; w < 4; ++w) out.words[w][n] = first[w];
+  }
+  compute_blocks(k, out, count, out, kernel);
 }
 
 }  // namespace cesim::rng

@@ -111,6 +111,49 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
   }
 }
 
+TEST_CASE("batched blocks of arbitrary counters are Random123's", "[rng]") {
+  const r123::Philox4x64 philox;
+  rng::counter_stream words(rng::key{5, 0}, 0, 0, rng::stream::network);
+  for (std::size_t count = 1; count <= rng::block_batch::capacity; ++count) {
+    const rng::key k{words.next_u64(), words.next_u64()};
+    rng::block_batch counters{};
+    for (std::size_t n = 0; n < count; ++n)
+      for (std::size_t w = 0; w < 4; ++w) counters.words[w][n] = words.next_u64();
+    for (const auto kernel :
+         {rng::batch_kernel::best, rng::batch_kernel::scalar, rng::batch_kernel::avx512}) {
+      rng::block_batch out{};
+      rng::compute_blocks(k, counters, count, out, kernel);
+      for (std::size_t n = 0; n < count; ++n) {
+        const r123::Philox4x64::ctr_type ctr{{counters.words[0][n], counters.words[1][n],
+                                              counters.words[2][n], counters.words[3][n]}};
+        const auto block = philox(ctr, {{k.seed, k.replication}});
+        for (std::size_t w = 0; w < 4; ++w) REQUIRE(out.words[w][n] == block.v[w]);
+      }
+    }
+  }
+}
+
+TEST_CASE("entity draws are the counter streams of the entities, position by position", "[rng]") {
+  const rng::key k{11, 3};
+  std::vector<std::uint32_t> entities(300);
+  for (std::uint32_t p = 0; p < entities.size(); ++p) entities[p] = (p * 7919u) % 100003u;
+  // 30 draws (8 blocks, 4 positions per fill), 45 (12 blocks, 2), 129 (33 blocks: one at a time).
+  for (const std::uint64_t draws : {std::uint64_t{1}, std::uint64_t{30}, std::uint64_t{45},
+                                    std::uint64_t{128}, std::uint64_t{129}}) {
+    constexpr std::uint32_t begin = 17;
+    constexpr std::uint32_t end = 250;
+    rng::entity_draws batched(k, entities, end, 4, rng::stream::network, 2, draws);
+    for (std::uint32_t p = begin; p < end; p += 1 + p % 3) {  // some positions skipped
+      batched.start(p);
+      rng::counter_stream alone(k, entities[p], 4, rng::stream::network, 2);
+      for (std::uint64_t d = 0; d < draws; ++d) {
+        INFO("draws " << draws << ", position " << p << ", draw " << d);
+        REQUIRE(batched.uniform() == alone.uniform());
+      }
+    }
+  }
+}
+
 TEST_CASE("a gate scan gives every agent its gate_draws number, whatever the order", "[rng]") {
   const rng::key k{7, 1};
   constexpr std::uint32_t begin = 4096;

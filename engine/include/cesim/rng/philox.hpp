@@ -5,10 +5,12 @@
 /// agent, step and mechanism (common random numbers).
 #include <Random123/philox.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 
 namespace cesim::rng {
 
@@ -167,9 +169,12 @@ bool batch_kernel_available(batch_kernel kernel) noexcept;
 /// From this many blocks on, `best` uses vectors; fewer cost less one at a time.
 inline constexpr std::size_t vectors_from = 8;
 
-/// Fills blocks 0 .. count - 1 (at most block_batch::capacity) of `out`: Philox4x64-10 of the
-/// counter (first[0] + n, first[1], first[2], first[3]) under key k. An unavailable kernel
-/// falls back to one block at a time.
+/// Fills blocks 0 .. count - 1 (at most block_batch::capacity) of `out` with Philox4x64-10 of
+/// the counters in `counters` (words[w][n] is word w of block n's counter) under key k.
+/// `counters` may be `out`. An unavailable kernel falls back to one block at a time.
+void compute_blocks(key k, const block_batch& counters, std::size_t count, block_batch& out,
+                    batch_kernel kernel = batch_kernel::best) noexcept;
+/// compute_blocks of the counters (first[0] + n, first[1], first[2], first[3]).
 void compute_batch(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
                    block_batch& out, batch_kernel kernel = batch_kernel::best) noexcept;
 
@@ -221,6 +226,79 @@ class gate_scan {
   std::uint64_t group_end_;
   std::uint64_t first_group_ = 0;
   std::uint64_t held_ = 0;
+  block_batch blocks_;  // not initialised: filled before it is read
+};
+
+/// The draws of counter_stream(k, entities[position], step, s, tag) for positions visited in
+/// increasing order up to `end`: the same numbers, with the blocks of several positions' streams
+/// computed together (compute_blocks) instead of one block at a time. A position takes at most
+/// `draws_per_position` draws; more than 128 go one block at a time.
+class entity_draws {
+ public:
+  entity_draws(key k, std::span<const std::uint32_t> entities, std::uint32_t end,
+               std::uint64_t step, stream s, std::uint32_t tag,
+               std::uint64_t draws_per_position) noexcept
+      : key_(k),
+        entities_(entities),
+        end_(end),
+        step_(step),
+        stream_word_((static_cast<std::uint64_t>(s) << 32) | tag),
+        stream_(s),
+        tag_(tag),
+        blocks_per_position_((draws_per_position + 3) / 4),
+        positions_per_fill_(blocks_per_position_ == 0 || blocks_per_position_ > capacity
+                                ? 0
+                                : capacity / blocks_per_position_) {}
+
+  /// Starts the draws of `position`, from the first value of its stream.
+  void start(std::uint32_t position) noexcept {
+    next_ = 0;
+    if (positions_per_fill_ == 0) {
+      one_at_a_time_ = counter_stream(key_, entities_[position], step_, stream_, tag_);
+      return;
+    }
+    if (position - first_ >= held_) fill(position);
+    base_ = (position - first_) * blocks_per_position_;
+  }
+  double uniform() noexcept {
+    if (positions_per_fill_ == 0) return one_at_a_time_.uniform();
+    const std::uint64_t draw = next_++;
+    return counter_stream::to_open_unit(
+        blocks_.words[draw % 4][static_cast<std::size_t>(base_ + draw / 4)]);
+  }
+
+ private:
+  static constexpr std::uint64_t capacity = block_batch::capacity;
+
+  void fill(std::uint32_t position) noexcept {
+    first_ = position;
+    held_ = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(positions_per_fill_, position < end_ ? end_ - position : 1));
+    std::size_t n = 0;
+    for (std::uint32_t q = 0; q < held_; ++q)
+      for (std::uint64_t b = 0; b < blocks_per_position_; ++b, ++n) {
+        blocks_.words[0][n] = entities_[position + q];
+        blocks_.words[1][n] = step_;
+        blocks_.words[2][n] = stream_word_;
+        blocks_.words[3][n] = b;
+      }
+    compute_blocks(key_, blocks_, n, blocks_);
+  }
+
+  key key_;
+  std::span<const std::uint32_t> entities_;
+  std::uint32_t end_;
+  std::uint64_t step_;
+  std::uint64_t stream_word_;
+  stream stream_;
+  std::uint32_t tag_;
+  std::uint64_t blocks_per_position_;
+  std::uint64_t positions_per_fill_;
+  std::uint32_t first_ = 0;
+  std::uint32_t held_ = 0;
+  std::uint64_t base_ = 0;
+  std::uint64_t next_ = 0;
+  counter_stream one_at_a_time_{key{}, 0, 0, stream::network};
   block_batch blocks_;  // not initialised: filled before it is read
 };
 
