@@ -73,69 +73,107 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
       v.model.has_purchase_touchpoints ? rng::gate_threshold(sc.market.purchase_probability) : 0;
   std::vector<std::array<std::uint32_t, rng::gate_draws::lanes>> numbers(open.size());
 
-  for (std::uint32_t first = range.begin; first < range.end; first += rng::gate_draws::lanes) {
-    const std::uint32_t group = first / rng::gate_draws::lanes;
-    const auto occasion_numbers = purchase_gate.group_bits(group);
-    for (std::size_t j = 0; j < open.size(); ++j)
-      numbers[j] = open[j].exposure_gate.group_bits(group);
-    const std::uint32_t count = std::min(rng::gate_draws::lanes, range.end - first);
-    for (std::uint32_t lane = 0; lane < count; ++lane) {
-      const std::uint32_t i = first + lane;
-      const bool is_customer = st.status[i] == customer_status::customer;
-      // Arithmetic, not branches: customers and occasions are scattered at random.
-      const unsigned who =
-          static_cast<unsigned>(is_customer) *
-          (1u + static_cast<unsigned>(occasion_numbers[lane] < occasion_threshold));
-      const std::uint64_t* thresholds = threshold.data() + v.people.persona[i] * open.size();
-      auto& seg_tally = tally.segments[v.people.segment[i]];
-      for (std::size_t w = 0; w < words; ++w) {
-        std::uint64_t exposed = 0;
-        const std::size_t last = std::min(open.size(), (w + 1) * 64);
-        for (std::size_t j = w * 64; j < last; ++j)
-          exposed |= static_cast<std::uint64_t>(numbers[j][lane] < thresholds[j]) << (j % 64);
-        for (exposed &= meetable[who * words + w]; exposed != 0; exposed &= exposed - 1) {
-          const auto& o = open[w * 64 + static_cast<std::size_t>(std::countr_zero(exposed))];
-          const std::size_t k = o.index;
-          const auto& tp = *o.tp;
-          // The experience and the urge to talk come from the touchpoint's own stream, keyed by
-          // its name: changing one touchpoint never shifts another's random numbers (common
-          // random numbers across variants).
-          rng::counter_stream draw(v.key, i, v.step, rng::stream::touchpoint, tp.stream_tag);
-          const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
-          const double experience =
-              clamp01(centre + tp.quality_sd * normal_quantile(draw.uniform()));
-          const double talk_draw = draw.uniform();
+  // Agents are taken 256 at a time: first who meets which touchpoint, then the experience draws
+  // of all those exposures computed together (rng::compute_blocks), then the exposures in agent
+  // and scenario order. An agent's exposures change only its own state, so deciding a later
+  // agent's exposures first decides the same.
+  constexpr std::uint32_t chunk_agents = 32 * rng::gate_draws::lanes;
+  struct exposure {
+    std::uint32_t agent;
+    std::uint32_t open_index;
+    bool customer;
+  };
+  std::vector<exposure> exposures;
+  exposures.reserve(chunk_agents * open.size());
+  rng::block_batch draws;
+  const std::uint64_t touchpoint_stream = static_cast<std::uint64_t>(rng::stream::touchpoint) << 32;
 
-          // Expectation-disconfirmation (Oliver 1980); losses weigh loss_aversion times more.
-          const double disconfirmation = experience - expectation[i];
-          const double impact =
-              tp.weight *
-              (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
-          if (is_customer) {
-            st.satisfaction[i] =
-                static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
-            st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
-          } else {
-            move_non_customer(st, i, ex.attitude_rate * impact, seg_tally);
-          }
+  for (std::uint32_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
+    const std::uint32_t chunk_end = std::min(range.end, chunk + chunk_agents);
+    exposures.clear();
+    for (std::uint32_t first = chunk; first < chunk_end; first += rng::gate_draws::lanes) {
+      const std::uint32_t group = first / rng::gate_draws::lanes;
+      const auto occasion_numbers = purchase_gate.group_bits(group);
+      for (std::size_t j = 0; j < open.size(); ++j)
+        numbers[j] = open[j].exposure_gate.group_bits(group);
+      const std::uint32_t count = std::min(rng::gate_draws::lanes, chunk_end - first);
+      for (std::uint32_t lane = 0; lane < count; ++lane) {
+        const std::uint32_t i = first + lane;
+        const bool is_customer = st.status[i] == customer_status::customer;
+        // Arithmetic, not branches: customers and occasions are scattered at random.
+        const unsigned who =
+            static_cast<unsigned>(is_customer) *
+            (1u + static_cast<unsigned>(occasion_numbers[lane] < occasion_threshold));
+        const std::uint64_t* thresholds = threshold.data() + v.people.persona[i] * open.size();
+        for (std::size_t w = 0; w < words; ++w) {
+          std::uint64_t exposed = 0;
+          const std::size_t last = std::min(open.size(), (w + 1) * 64);
+          for (std::size_t j = w * 64; j < last; ++j)
+            exposed |= static_cast<std::uint64_t>(numbers[j][lane] < thresholds[j]) << (j % 64);
+          for (exposed &= meetable[who * words + w]; exposed != 0; exposed &= exposed - 1)
+            exposures.push_back(
+                {i, static_cast<std::uint32_t>(w * 64 + std::countr_zero(exposed)), is_customer});
+        }
+      }
+    }
 
-          auto& tp_tally = tally.touchpoints[k];
-          ++tp_tally.exposures;
-          tp_tally.experience_sum += experience;
-          tp_tally.cost += tp.cost_per_contact;
-          ++seg_tally.exposures;
-          seg_tally.touchpoint_cost += tp.cost_per_contact;
-          const auto from = static_cast<std::uint16_t>(origin::first_touchpoint + k);
-          if (disconfirmation >= ex.delight_threshold) {
-            ++tp_tally.delights;
-            ++seg_tally.delights;
-            if (talk_draw < talkativeness[i]) start_story(v, i, +1, from, impact);
-          } else if (disconfirmation <= -ex.disappointment_threshold) {
-            ++tp_tally.disappointments;
-            ++seg_tally.disappointments;
-            if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
-              start_story(v, i, -1, from, impact);
-          }
+    for (std::size_t batch = 0; batch < exposures.size(); batch += rng::block_batch::capacity) {
+      const std::size_t in_batch =
+          std::min<std::size_t>(rng::block_batch::capacity, exposures.size() - batch);
+      // The experience and the urge to talk come from the touchpoint's own stream, keyed by
+      // its name: changing one touchpoint never shifts another's random numbers (common random
+      // numbers across variants). These are the first two values of
+      // counter_stream(key, agent, step, stream::touchpoint, tag).
+      for (std::size_t q = 0; q < in_batch; ++q) {
+        const auto& e = exposures[batch + q];
+        draws.words[0][q] = e.agent;
+        draws.words[1][q] = v.step;
+        draws.words[2][q] = touchpoint_stream | open[e.open_index].tp->stream_tag;
+        draws.words[3][q] = 0;
+      }
+      rng::compute_blocks(v.key, draws, in_batch, draws);
+      for (std::size_t q = 0; q < in_batch; ++q) {
+        const auto& e = exposures[batch + q];
+        const std::uint32_t i = e.agent;
+        const auto& o = open[e.open_index];
+        const std::size_t k = o.index;
+        const auto& tp = *o.tp;
+        auto& seg_tally = tally.segments[v.people.segment[i]];
+        const double centre = tp.shows_public_rating ? v.public_rating : tp.quality_mean;
+        const double experience = clamp01(
+            centre +
+            tp.quality_sd * normal_quantile(rng::counter_stream::to_open_unit(draws.words[0][q])));
+        const double talk_draw = rng::counter_stream::to_open_unit(draws.words[1][q]);
+
+        // Expectation-disconfirmation (Oliver 1980); losses weigh loss_aversion times more.
+        const double disconfirmation = experience - expectation[i];
+        const double impact =
+            tp.weight *
+            (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
+        if (e.customer) {
+          st.satisfaction[i] =
+              static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
+          st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
+        } else {
+          move_non_customer(st, i, ex.attitude_rate * impact, seg_tally);
+        }
+
+        auto& tp_tally = tally.touchpoints[k];
+        ++tp_tally.exposures;
+        tp_tally.experience_sum += experience;
+        tp_tally.cost += tp.cost_per_contact;
+        ++seg_tally.exposures;
+        seg_tally.touchpoint_cost += tp.cost_per_contact;
+        const auto from = static_cast<std::uint16_t>(origin::first_touchpoint + k);
+        if (disconfirmation >= ex.delight_threshold) {
+          ++tp_tally.delights;
+          ++seg_tally.delights;
+          if (talk_draw < talkativeness[i]) start_story(v, i, +1, from, impact);
+        } else if (disconfirmation <= -ex.disappointment_threshold) {
+          ++tp_tally.disappointments;
+          ++seg_tally.disappointments;
+          if (talk_draw < std::min(1.0, ex.negativity_bias * talkativeness[i]))
+            start_story(v, i, -1, from, impact);
         }
       }
     }
