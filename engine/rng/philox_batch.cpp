@@ -51,14 +51,12 @@ __attribute__((target("avx512f"))) inline void multiply_wide(__m512i a, std::uin
   const __m512i hl = _mm512_mul_epu32(a_high, m_low);
   const __m512i lh = _mm512_mul_epu32(a, m_high);
   const __m512i hh = _mm512_mul_epu32(a_high, m_high);
-  // The middle 64 bits: at most 3 * (2^32 - 1), so no carry is lost.
-  const __m512i middle =
-      _mm512_add_epi64(_mm512_add_epi64(_mm512_srli_epi64(ll, 32), _mm512_and_si512(hl, low_half)),
-                       _mm512_and_si512(lh, low_half));
-  high =
-      _mm512_add_epi64(_mm512_add_epi64(hh, _mm512_srli_epi64(hl, 32)),
-                       _mm512_add_epi64(_mm512_srli_epi64(lh, 32), _mm512_srli_epi64(middle, 32)));
-  low = _mm512_mask_blend_epi32(0xAAAA, ll, _mm512_slli_epi64(middle, 32));
+  // a * m = ll + (hl + lh) * 2^32 + hh * 2^64, with the carries gathered in two sums that
+  // cannot overflow: (2^32 - 1)^2 + 2^32 - 1 < 2^64.
+  const __m512i t = _mm512_add_epi64(hl, _mm512_srli_epi64(ll, 32));
+  const __m512i u = _mm512_add_epi64(lh, _mm512_and_si512(t, low_half));
+  high = _mm512_add_epi64(hh, _mm512_add_epi64(_mm512_srli_epi64(t, 32), _mm512_srli_epi64(u, 32)));
+  low = _mm512_mask_blend_epi32(0xAAAA, ll, _mm512_slli_epi64(u, 32));
 }
 
 // `sets` groups of eight blocks in flight at once: one group alone waits on the latency of
