@@ -8,10 +8,11 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CESIM_HAVE_AVX512_KERNEL 1
 #include <immintrin.h>
-// GCC 12's AVX-512 broadcasts start from a deliberately undefined vector (`__Y = __Y`), which
-// -Wuninitialized reports at every use.
+// GCC 12's AVX-512 intrinsics start from a deliberately undefined vector (`__Y = __Y`), which
+// -Wuninitialized and, at -O2 with sanitizers, -Wmaybe-uninitialized report at every use.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #endif
 
