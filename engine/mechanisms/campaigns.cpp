@@ -259,10 +259,12 @@ void campaign_engine::invite_and_observe(campaign_step& cs, campaign_gates& gate
   const auto& c = *rt.def;
   auto& ct = cs.tally;
   constexpr std::uint32_t lanes = rng::gate_draws::lanes;
-  for (std::uint32_t group = range.begin / lanes; group * lanes < range.end; ++group) {
-    const std::uint32_t first = group * lanes;
+  // 64-bit: the last group of a range ending at the largest agent id would wrap in 32 bits.
+  for (std::uint64_t group = range.begin / lanes; group * lanes < range.end; ++group) {
+    const auto first = static_cast<std::uint32_t>(group * lanes);
     const std::uint32_t from = std::max(first, range.begin) - first;
-    const std::uint32_t to = std::min(first + lanes, range.end) - first;
+    const auto to = static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(std::uint64_t{first} + lanes, range.end) - first);
     unsigned targeted_lanes = 0;
     for (std::uint32_t lane = from; lane < to; ++lane)
       targeted_lanes |= static_cast<unsigned>(targeted(v, rt, first + lane)) << lane;

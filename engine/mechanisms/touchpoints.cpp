@@ -88,10 +88,14 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   rng::block_batch draws;
   const std::uint64_t touchpoint_stream = static_cast<std::uint64_t>(rng::stream::touchpoint) << 32;
 
-  for (std::uint32_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
-    const std::uint32_t chunk_end = std::min(range.end, chunk + chunk_agents);
+  // 64-bit positions: a range may end at the largest agent id, where 32-bit sums would wrap.
+  for (std::uint64_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
+    const auto chunk_end =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(range.end, chunk + chunk_agents));
     exposures.clear();
-    for (std::uint32_t first = chunk; first < chunk_end; first += rng::gate_draws::lanes) {
+    for (std::uint64_t group_start = chunk; group_start < chunk_end;
+         group_start += rng::gate_draws::lanes) {
+      const auto first = static_cast<std::uint32_t>(group_start);
       const std::uint32_t group = first / rng::gate_draws::lanes;
       const auto occasion_numbers = purchase_gate.group_bits(group);
       for (std::size_t j = 0; j < open.size(); ++j)

@@ -114,11 +114,18 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
 TEST_CASE("batched blocks of arbitrary counters are Random123's", "[rng]") {
   const r123::Philox4x64 philox;
   rng::counter_stream words(rng::key{5, 0}, 0, 0, rng::stream::network);
+  // Words whose 32-bit halves are all zeros or all ones push the carries of the vector kernel's
+  // 128-bit products to their limits; the others are random.
+  constexpr std::array<std::uint64_t, 4> extremes{0, ~std::uint64_t{0}, 0xffffffffu,
+                                                  0xffffffff00000000u};
   for (std::size_t count = 1; count <= rng::block_batch::capacity; ++count) {
-    const rng::key k{words.next_u64(), words.next_u64()};
+    const bool extreme = count % 2 == 0;
+    const auto next = [&] { return extreme ? extremes[words.next_u64() % 4] : words.next_u64(); };
+    const rng::key k{next(), next()};
     rng::block_batch counters{};
     for (std::size_t n = 0; n < count; ++n)
-      for (std::size_t w = 0; w < 4; ++w) counters.words[w][n] = words.next_u64();
+      for (std::size_t w = 0; w < 4; ++w) counters.words[w][n] = next();
+    // An unavailable AVX-512 falls back to scalar (the first batch test warns when so).
     for (const auto kernel :
          {rng::batch_kernel::best, rng::batch_kernel::scalar, rng::batch_kernel::avx512}) {
       rng::block_batch out{};
@@ -138,12 +145,16 @@ TEST_CASE("entity draws are the counter streams of the entities, position by pos
   std::vector<std::uint32_t> entities(300);
   for (std::uint32_t p = 0; p < entities.size(); ++p) entities[p] = (p * 7919u) % 100003u;
   // 30 draws (8 blocks, 4 positions per fill), 45 (12 blocks, 2), 129 (33 blocks: one at a time).
-  for (const std::uint64_t draws : {std::uint64_t{1}, std::uint64_t{30}, std::uint64_t{45},
-                                    std::uint64_t{128}, std::uint64_t{129}}) {
+  for (const std::uint64_t draws : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{30},
+                                    std::uint64_t{45}, std::uint64_t{128}, std::uint64_t{129}}) {
     constexpr std::uint32_t begin = 17;
     constexpr std::uint32_t end = 250;
     rng::entity_draws batched(k, entities, end, 4, rng::stream::network, 2, draws);
-    for (std::uint32_t p = begin; p < end; p += 1 + p % 3) {  // some positions skipped
+    // Forward with some positions skipped, then a few again, backwards and past the end.
+    std::vector<std::uint32_t> positions;
+    for (std::uint32_t p = begin; p < end; p += 1 + p % 3) positions.push_back(p);
+    for (const std::uint32_t p : {260u, 249u, 120u, 119u, 120u, 18u}) positions.push_back(p);
+    for (const std::uint32_t p : positions) {
       batched.start(p);
       rng::counter_stream alone(k, entities[p], 4, rng::stream::network, 2);
       for (std::uint64_t d = 0; d < draws; ++d) {
@@ -157,13 +168,19 @@ TEST_CASE("entity draws are the counter streams of the entities, position by pos
 TEST_CASE("a gate scan gives every agent its gate_draws number, whatever the order", "[rng]") {
   const rng::key k{7, 1};
   constexpr std::uint32_t begin = 4096;
-  constexpr std::uint32_t end = 4096 + 1000;  // 125 groups: three full batches and a part
+  constexpr std::uint32_t end = 4096 + 1003;  // 126 groups, the last partial: 3 full batches
   rng::gate_draws single(k, 3, rng::stream::touchpoint, 11, 1);
   rng::gate_scan in_order(end, k, 3, rng::stream::touchpoint, 11, 1);
   for (std::uint32_t i = begin; i < end; ++i) REQUIRE(in_order.bits(i) == single.bits(i));
-  // Groups skipped, revisited and read backwards, and past the end of the scan.
+  // Groups skipped, revisited (every group twice) and past the end of the scan.
   rng::gate_scan skipping(end, k, 3, rng::stream::touchpoint, 11, 1);
-  for (std::uint64_t group = begin / 8; group < end / 8 + 3; group += 37) {
+  std::vector<std::uint64_t> groups;
+  for (std::uint64_t group = begin / 8; group < end / 8 + 40; group += 37) {
+    groups.push_back(group);
+    groups.push_back(group);
+  }
+  CHECK(groups.back() > end / 8);
+  for (const std::uint64_t group : groups) {
     const auto lanes = skipping.group_bits(group);
     for (std::uint32_t lane = 0; lane < 8; ++lane)
       REQUIRE(lanes[lane] == single.bits(static_cast<std::uint32_t>(group * 8 + lane)));

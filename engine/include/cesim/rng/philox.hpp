@@ -226,7 +226,7 @@ class gate_scan {
   std::uint64_t group_end_;
   std::uint64_t first_group_ = 0;
   std::uint64_t held_ = 0;
-  block_batch blocks_;  // not initialised: filled before it is read
+  block_batch blocks_{};  // zeroed so that a copy never reads indeterminate values
 };
 
 /// The draws of counter_stream(k, entities[position], step, s, tag) for positions visited in
@@ -299,7 +299,7 @@ class entity_draws {
   std::uint64_t base_ = 0;
   std::uint64_t next_ = 0;
   counter_stream one_at_a_time_{key{}, 0, 0, stream::network};
-  block_batch blocks_;  // not initialised: filled before it is read
+  block_batch blocks_{};  // zeroed so that a copy never reads indeterminate values
 };
 
 /// How many of the 2^32 gate numbers k pass a gate of probability p, i.e. satisfy
