@@ -86,7 +86,6 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   std::vector<exposure> exposures;
   exposures.reserve(chunk_agents * open.size());
   rng::block_batch draws;
-  const std::uint64_t touchpoint_stream = static_cast<std::uint64_t>(rng::stream::touchpoint) << 32;
 
   // 64-bit positions: a range may end at the largest agent id, where 32-bit sums would wrap.
   for (std::uint64_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
@@ -130,10 +129,8 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
       // counter_stream(key, agent, step, stream::touchpoint, tag).
       for (std::size_t q = 0; q < in_batch; ++q) {
         const auto& e = exposures[batch + q];
-        draws.words[0][q] = e.agent;
-        draws.words[1][q] = v.step;
-        draws.words[2][q] = touchpoint_stream | open[e.open_index].tp->stream_tag;
-        draws.words[3][q] = 0;
+        draws.set(q, rng::counter_stream::counter(e.agent, v.step, rng::stream::touchpoint,
+                                                  open[e.open_index].tp->stream_tag));
       }
       rng::compute_blocks(v.key, draws, in_batch, draws);
       for (std::size_t q = 0; q < in_batch; ++q) {

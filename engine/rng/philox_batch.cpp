@@ -158,10 +158,7 @@ void compute_blocks(key k, const block_batch& counters, std::size_t count, block
 void compute_batch(key k, const std::array<std::uint64_t, 4>& first, std::size_t count,
                    block_batch& out, batch_kernel kernel) noexcept {
   if (count > block_batch::capacity) count = block_batch::capacity;
-  for (std::size_t n = 0; n < count; ++n) {
-    out.words[0][n] = first[0] + n;
-    for (std::size_t w = 1; w < 4; ++w) out.words[w][n] = first[w];
-  }
+  for (std::size_t n = 0; n < count; ++n) out.set(n, {first[0] + n, first[1], first[2], first[3]});
   compute_blocks(k, out, count, out, kernel);
 }
 

@@ -41,6 +41,11 @@ struct key {
   std::uint64_t replication = 0;
 };
 
+/// The third counter word of every block: the mechanism and its tag.
+constexpr std::uint64_t stream_word(stream s, std::uint32_t tag) noexcept {
+  return (static_cast<std::uint64_t>(s) << 32) | tag;
+}
+
 /// A short sequence of draws for one (entity, step, stream, tag). Cheap to construct: the
 /// Philox block is computed on the first draw and yields four 64-bit values.
 class counter_stream {
@@ -49,8 +54,14 @@ class counter_stream {
 
   counter_stream(key k, std::uint64_t entity, std::uint64_t step, stream s,
                  std::uint32_t tag = 0) noexcept
-      : key_{{k.seed, k.replication}},
-        ctr_{{entity, step, (static_cast<std::uint64_t>(s) << 32) | tag, 0}} {}
+      : key_{{k.seed, k.replication}}, ctr_{{entity, step, stream_word(s, tag), 0}} {}
+
+  /// The counter of the stream's block `block`, for code that computes blocks itself
+  /// (compute_blocks) and must draw the numbers this stream would.
+  static std::array<std::uint64_t, 4> counter(std::uint64_t entity, std::uint64_t step, stream s,
+                                              std::uint32_t tag, std::uint64_t block = 0) noexcept {
+    return {entity, step, stream_word(s, tag), block};
+  }
 
   std::uint64_t next_u64() noexcept {
     if (used_ == 4) refill();
@@ -110,7 +121,7 @@ class gate_draws {
   /// The counter of group 0's block; group g's differs in the first word, which is g.
   static std::array<std::uint64_t, 4> first_counter(std::uint64_t step, stream s, std::uint32_t tag,
                                                     std::uint32_t slot) noexcept {
-    return {0, step, (static_cast<std::uint64_t>(s) << 32) | tag, gate_marker | slot};
+    return {0, step, stream_word(s, tag), gate_marker | slot};
   }
 
   /// Uniform on (0, 1) for agent i: (k + 0.5) / 2^32 for the agent's 32-bit number k.
@@ -154,14 +165,17 @@ class gate_draws {
   std::uint64_t group_ = no_group;
 };
 
-/// Philox blocks whose counters differ only in the first word (first[0] + n for block n),
-/// computed together; words[w][n] is word w of block n.
+/// Up to 32 Philox counters or blocks, word by word: words[w][n] is word w of block n.
 struct block_batch {
   static constexpr std::size_t capacity = 32;
   std::array<std::array<std::uint64_t, capacity>, 4> words;
+
+  void set(std::size_t n, const std::array<std::uint64_t, 4>& block) noexcept {
+    for (std::size_t w = 0; w < 4; ++w) words[w][n] = block[w];
+  }
 };
 
-/// How compute_batch computes: `best` picks AVX-512 where the processor has it (eight blocks
+/// How compute_blocks computes: `best` picks AVX-512 where the processor has it (eight blocks
 /// per vector, four vectors in flight: about twice the rate of one block at a time), else one
 /// block at a time. Every kernel gives the same bits; tests compare them.
 enum class batch_kernel { best, scalar, avx512 };
@@ -242,7 +256,6 @@ class entity_draws {
         entities_(entities),
         end_(end),
         step_(step),
-        stream_word_((static_cast<std::uint64_t>(s) << 32) | tag),
         stream_(s),
         tag_(tag),
         blocks_per_position_((draws_per_position + 3) / 4),
@@ -276,12 +289,8 @@ class entity_draws {
         std::min<std::uint64_t>(positions_per_fill_, position < end_ ? end_ - position : 1));
     std::size_t n = 0;
     for (std::uint32_t q = 0; q < held_; ++q)
-      for (std::uint64_t b = 0; b < blocks_per_position_; ++b, ++n) {
-        blocks_.words[0][n] = entities_[position + q];
-        blocks_.words[1][n] = step_;
-        blocks_.words[2][n] = stream_word_;
-        blocks_.words[3][n] = b;
-      }
+      for (std::uint64_t b = 0; b < blocks_per_position_; ++b, ++n)
+        blocks_.set(n, counter_stream::counter(entities_[position + q], step_, stream_, tag_, b));
     compute_blocks(key_, blocks_, n, blocks_);
   }
 
@@ -289,7 +298,6 @@ class entity_draws {
   std::span<const std::uint32_t> entities_;
   std::uint32_t end_;
   std::uint64_t step_;
-  std::uint64_t stream_word_;
   stream stream_;
   std::uint32_t tag_;
   std::uint64_t blocks_per_position_;
