@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -48,25 +47,19 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
 
   // Exposure depends only on the status at the start of the step, the persona and the gates,
   // not on what earlier touchpoints did. So it is decided first, for eight agents at a time and
-  // without a branch per gate: a bit set per agent, gate numbers against per-persona thresholds
-  // (exact integer forms of `uniform < probability`), masked by what the agent's audience can
-  // meet. The agent then meets the set bits in the scenario's order. One unpredictable branch per
-  // exposure replaces one per gate.
-  const std::size_t words = (open.size() + 63) / 64;
+  // without a branch per gate: gate numbers against thresholds per audience and persona (exact
+  // integer forms of `uniform < probability`; 0 where the audience cannot meet the touchpoint).
   enum audience : unsigned { prospect = 0, customer = 1, customer_on_occasion = 2, audiences = 3 };
-  std::vector<std::uint64_t> meetable(audiences * words, 0);
-  std::vector<std::uint64_t> threshold(personas * open.size());
+  std::vector<std::uint64_t> threshold(audiences * personas * open.size(), 0);
   for (std::size_t j = 0; j < open.size(); ++j) {
     const auto phase = open[j].tp->phase;
-    const std::uint64_t bit = std::uint64_t{1} << (j % 64);
-    if (phase == purchase_phase::pre_purchase) meetable[prospect * words + j / 64] |= bit;
-    if (phase == purchase_phase::post_purchase) {
-      meetable[customer * words + j / 64] |= bit;
-      meetable[customer_on_occasion * words + j / 64] |= bit;
-    }
-    if (phase == purchase_phase::purchase) meetable[customer_on_occasion * words + j / 64] |= bit;
-    for (std::size_t p = 0; p < personas; ++p)
-      threshold[p * open.size() + j] = v.model.exposure_threshold[open[j].index * personas + p];
+    const bool meets[audiences] = {phase == purchase_phase::pre_purchase,
+                                   phase == purchase_phase::post_purchase,
+                                   phase != purchase_phase::pre_purchase};
+    for (unsigned who = 0; who < audiences; ++who)
+      for (std::size_t p = 0; p < personas && meets[who]; ++p)
+        threshold[(who * personas + p) * open.size() + j] =
+            v.model.exposure_threshold[open[j].index * personas + p];
   }
   rng::gate_scan purchase_gate(range.end, v.key, v.step, rng::stream::purchase);
   const std::uint64_t occasion_threshold =
@@ -78,20 +71,27 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   // and scenario order. An agent's exposures change only its own state, so deciding a later
   // agent's exposures first decides the same.
   constexpr std::uint32_t chunk_agents = 32 * rng::gate_draws::lanes;
+  // An exposure in one word, so that writing one costs one store: agent, open touchpoint, and
+  // whether the agent was a customer.
   struct exposure {
-    std::uint32_t agent;
-    std::uint32_t open_index;
-    bool customer;
+    std::uint64_t packed;
+    exposure() = default;
+    exposure(std::uint32_t agent, std::size_t open_index, bool customer)
+        : packed(std::uint64_t{agent} << 32 | std::uint64_t{open_index} << 1 |
+                 static_cast<std::uint64_t>(customer)) {}
+    [[nodiscard]] std::uint32_t agent() const { return static_cast<std::uint32_t>(packed >> 32); }
+    [[nodiscard]] std::size_t open_index() const { return (packed & 0xffffffffu) >> 1; }
+    [[nodiscard]] bool customer() const { return (packed & 1u) != 0; }
   };
-  std::vector<exposure> exposures;
-  exposures.reserve(chunk_agents * open.size());
+  std::vector<exposure> exposures(chunk_agents * open.size());
+  std::size_t exposure_count = 0;
   rng::block_batch draws;
 
   // 64-bit positions: a range may end at the largest agent id, where 32-bit sums would wrap.
   for (std::uint64_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
     const auto chunk_end =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(range.end, chunk + chunk_agents));
-    exposures.clear();
+    exposure_count = 0;
     for (std::uint64_t group_start = chunk; group_start < chunk_end;
          group_start += rng::gate_draws::lanes) {
       const auto first = static_cast<std::uint32_t>(group_start);
@@ -107,36 +107,33 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
         const unsigned who =
             static_cast<unsigned>(is_customer) *
             (1u + static_cast<unsigned>(occasion_numbers[lane] < occasion_threshold));
-        const std::uint64_t* thresholds = threshold.data() + v.people.persona[i] * open.size();
-        for (std::size_t w = 0; w < words; ++w) {
-          std::uint64_t exposed = 0;
-          const std::size_t last = std::min(open.size(), (w + 1) * 64);
-          for (std::size_t j = w * 64; j < last; ++j)
-            exposed |= static_cast<std::uint64_t>(numbers[j][lane] < thresholds[j]) << (j % 64);
-          for (exposed &= meetable[who * words + w]; exposed != 0; exposed &= exposed - 1)
-            exposures.push_back(
-                {i, static_cast<std::uint32_t>(w * 64 + std::countr_zero(exposed)), is_customer});
+        const std::uint64_t* thresholds =
+            threshold.data() + (who * personas + v.people.persona[i]) * open.size();
+        // Every gate writes its exposure and counts it only if met: no branch to mispredict.
+        for (std::size_t j = 0; j < open.size(); ++j) {
+          exposures[exposure_count] = exposure(i, j, is_customer);
+          exposure_count += static_cast<std::size_t>(numbers[j][lane] < thresholds[j]);
         }
       }
     }
 
-    for (std::size_t batch = 0; batch < exposures.size(); batch += rng::block_batch::capacity) {
+    for (std::size_t batch = 0; batch < exposure_count; batch += rng::block_batch::capacity) {
       const std::size_t in_batch =
-          std::min<std::size_t>(rng::block_batch::capacity, exposures.size() - batch);
+          std::min<std::size_t>(rng::block_batch::capacity, exposure_count - batch);
       // The experience and the urge to talk come from the touchpoint's own stream, keyed by
       // its name: changing one touchpoint never shifts another's random numbers (common random
       // numbers across variants). These are the first two values of
       // counter_stream(key, agent, step, stream::touchpoint, tag).
       for (std::size_t q = 0; q < in_batch; ++q) {
         const auto& e = exposures[batch + q];
-        draws.set(q, rng::counter_stream::counter(e.agent, v.step, rng::stream::touchpoint,
-                                                  open[e.open_index].tp->stream_tag));
+        draws.set(q, rng::counter_stream::counter(e.agent(), v.step, rng::stream::touchpoint,
+                                                  open[e.open_index()].tp->stream_tag));
       }
       rng::compute_blocks(v.key, draws, in_batch, draws);
       for (std::size_t q = 0; q < in_batch; ++q) {
         const auto& e = exposures[batch + q];
-        const std::uint32_t i = e.agent;
-        const auto& o = open[e.open_index];
+        const std::uint32_t i = e.agent();
+        const auto& o = open[e.open_index()];
         const std::size_t k = o.index;
         const auto& tp = *o.tp;
         auto& seg_tally = tally.segments[v.people.segment[i]];
@@ -151,7 +148,7 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
         const double impact =
             tp.weight *
             (disconfirmation >= 0 ? disconfirmation : loss_aversion[i] * disconfirmation);
-        if (e.customer) {
+        if (e.customer()) {
           st.satisfaction[i] =
               static_cast<float>(clamp01(st.satisfaction[i] + ex.satisfaction_rate * impact));
           st.trust[i] = static_cast<float>(clamp01(st.trust[i] + ex.trust_rate * impact));
