@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cesim/mechanisms/exposure_gates.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim::mechanisms {
@@ -71,19 +72,18 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
   // and scenario order. An agent's exposures change only its own state, so deciding a later
   // agent's exposures first decides the same.
   constexpr std::uint32_t chunk_agents = 32 * rng::gate_draws::lanes;
-  // An exposure in one word, so that writing one costs one store: agent, open touchpoint, and
-  // whether the agent was a customer.
+  // An exposure in one word, so that writing one costs one store: agent, open touchpoint (in
+  // the low bits, see decide_exposures), and whether the agent was a customer.
   struct exposure {
     std::uint64_t packed;
-    exposure() = default;
-    exposure(std::uint32_t agent, std::size_t open_index, bool customer)
-        : packed(std::uint64_t{agent} << 32 | std::uint64_t{open_index} << 1 |
-                 static_cast<std::uint64_t>(customer)) {}
+    static std::uint64_t pack(std::uint32_t agent, bool customer) {
+      return std::uint64_t{agent} << 32 | static_cast<std::uint64_t>(customer);
+    }
     [[nodiscard]] std::uint32_t agent() const { return static_cast<std::uint32_t>(packed >> 32); }
     [[nodiscard]] std::size_t open_index() const { return (packed & 0xffffffffu) >> 1; }
     [[nodiscard]] bool customer() const { return (packed & 1u) != 0; }
   };
-  std::vector<exposure> exposures(chunk_agents * open.size());
+  std::vector<std::uint64_t> exposures(chunk_agents * open.size() + exposure_slack);
   std::size_t exposure_count = 0;
   rng::block_batch draws;
 
@@ -100,6 +100,8 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
       for (std::size_t j = 0; j < open.size(); ++j)
         numbers[j] = open[j].exposure_gate.group_bits(group);
       const std::uint32_t count = std::min(rng::gate_draws::lanes, chunk_end - first);
+      std::array<std::uint32_t, exposure_lanes> rows{};
+      std::array<std::uint64_t, exposure_lanes> bases{};
       for (std::uint32_t lane = 0; lane < count; ++lane) {
         const std::uint32_t i = first + lane;
         const bool is_customer = st.status[i] == customer_status::customer;
@@ -107,14 +109,11 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
         const unsigned who =
             static_cast<unsigned>(is_customer) *
             (1u + static_cast<unsigned>(occasion_numbers[lane] < occasion_threshold));
-        const std::uint64_t* thresholds =
-            threshold.data() + (who * personas + v.people.persona[i]) * open.size();
-        // Every gate writes its exposure and counts it only if met: no branch to mispredict.
-        for (std::size_t j = 0; j < open.size(); ++j) {
-          exposures[exposure_count] = exposure(i, j, is_customer);
-          exposure_count += static_cast<std::size_t>(numbers[j][lane] < thresholds[j]);
-        }
+        rows[lane] = static_cast<std::uint32_t>(who * personas + v.people.persona[i]);
+        bases[lane] = exposure::pack(i, is_customer);
       }
+      exposure_count += decide_exposures(numbers, threshold.data(), rows.data(), bases.data(),
+                                         count, exposures.data() + exposure_count);
     }
 
     for (std::size_t batch = 0; batch < exposure_count; batch += rng::block_batch::capacity) {
@@ -125,13 +124,13 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
       // numbers across variants). These are the first two values of
       // counter_stream(key, agent, step, stream::touchpoint, tag).
       for (std::size_t q = 0; q < in_batch; ++q) {
-        const auto& e = exposures[batch + q];
+        const exposure e{exposures[batch + q]};
         draws.set(q, rng::counter_stream::counter(e.agent(), v.step, rng::stream::touchpoint,
                                                   open[e.open_index()].tp->stream_tag));
       }
       rng::compute_blocks(v.key, draws, in_batch, draws);
       for (std::size_t q = 0; q < in_batch; ++q) {
-        const auto& e = exposures[batch + q];
+        const exposure e{exposures[batch + q]};
         const std::uint32_t i = e.agent();
         const auto& o = open[e.open_index()];
         const std::size_t k = o.index;

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cesim/rng/philox.hpp"
+#include "cesim/util/cpu.hpp"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CESIM_HAVE_AVX512_KERNEL 1
@@ -125,19 +126,14 @@ void compute_avx512(key k, const block_batch& counters, std::size_t count,
 }
 #endif
 
-bool detect_avx512() noexcept {
-#ifdef CESIM_HAVE_AVX512_KERNEL
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") != 0;
-#else
-  return false;
-#endif
-}
-
 }  // namespace
 
 bool batch_kernel_available(batch_kernel kernel) noexcept {
-  static const bool avx512 = detect_avx512();
+#ifdef CESIM_HAVE_AVX512_KERNEL
+  const bool avx512 = cpu_has_avx512f();
+#else
+  const bool avx512 = false;
+#endif
   return kernel != batch_kernel::avx512 || avx512;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cesim/analysis/output_directory.hpp"
 #include "cesim/analysis/statistics.hpp"
+#include "cesim/mechanisms/exposure_gates.hpp"
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/rng/philox.hpp"
 #include "cesim/util/logistic_gate.hpp"
@@ -106,6 +107,54 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
                         << ", word " << w);
           REQUIRE(batch.words[w][n] == block.v[w]);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("exposure decisions list every met gate in agent and touchpoint order, per kernel",
+          "[touchpoints]") {
+  using mechanisms::exposure_kernel;
+  std::vector<exposure_kernel> kernels{exposure_kernel::best, exposure_kernel::scalar};
+  if (mechanisms::exposure_kernel_available(exposure_kernel::avx512))
+    kernels.push_back(exposure_kernel::avx512);
+  else
+    WARN("no AVX-512 on this machine: only the scalar kernel is checked");
+  rng::counter_stream draws(rng::key{7, 1}, 0, 0, rng::stream::network);
+  constexpr std::uint32_t rows = 5;
+  // Counts around the vector width (8) and past the vector kernel's 32, where it hands over.
+  for (const std::size_t open : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40}) {
+    for (std::uint32_t lanes = 1; lanes <= mechanisms::exposure_lanes; ++lanes) {
+      std::vector<std::array<std::uint32_t, mechanisms::exposure_lanes>> numbers(open);
+      for (auto& group : numbers)
+        for (auto& n : group) n = static_cast<std::uint32_t>(draws.next_u64());
+      // Thresholds from never (0) to always (2^32), and numbers at the boundaries.
+      std::vector<std::uint64_t> thresholds(rows * open);
+      for (auto& t : thresholds) {
+        const auto pick = draws.next_u64();
+        t = pick % 5 == 0 ? 0 : pick % 5 == 1 ? std::uint64_t{1} << 32 : pick >> 31;
+      }
+      numbers[0][0] = 0;
+      numbers[open - 1][lanes - 1] = 0xffffffffu;
+      std::array<std::uint32_t, mechanisms::exposure_lanes> row_of{};
+      std::array<std::uint64_t, mechanisms::exposure_lanes> bases{};
+      for (std::uint32_t lane = 0; lane < lanes; ++lane) {
+        row_of[lane] = static_cast<std::uint32_t>(draws.next_u64() % rows);
+        bases[lane] = (std::uint64_t{1000 + lane} << 32) | (draws.next_u64() & 1u);
+      }
+      std::vector<std::uint64_t> expected;
+      for (std::uint32_t lane = 0; lane < lanes; ++lane)
+        for (std::size_t j = 0; j < open; ++j)
+          if (numbers[j][lane] < thresholds[row_of[lane] * open + j])
+            expected.push_back(bases[lane] + 2 * j);
+      for (const auto kernel : kernels) {
+        std::vector<std::uint64_t> out(lanes * open + mechanisms::exposure_slack, 0);
+        const std::size_t written = mechanisms::decide_exposures(
+            numbers, thresholds.data(), row_of.data(), bases.data(), lanes, out.data(), kernel);
+        out.resize(written);
+        INFO("open touchpoints " << open << ", lanes " << lanes << ", kernel "
+                                 << static_cast<int>(kernel));
+        REQUIRE(out == expected);
       }
     }
   }

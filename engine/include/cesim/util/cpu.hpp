@@ -1,0 +1,11 @@
+#pragma once
+/// What the processor running cesim can do, asked once per process. Vector kernels are compiled
+/// for their instruction set inside one function each (`target` attribute), so the build needs no
+/// -march and runs on any x86-64; these tell whether they may be called.
+
+namespace cesim {
+
+/// AVX-512 Foundation (Zen 4 and later, Intel server parts); false on other architectures.
+bool cpu_has_avx512f() noexcept;
+
+}  // namespace cesim

@@ -1,0 +1,22 @@
+#include "cesim/util/cpu.hpp"
+
+namespace cesim {
+namespace {
+
+bool detect_avx512f() noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") != 0;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+bool cpu_has_avx512f() noexcept {
+  static const bool has = detect_avx512f();
+  return has;
+}
+
+}  // namespace cesim
