@@ -116,18 +116,13 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
   const auto& inbox = v.inbox;
   auto& st = v.state;
   const std::size_t hop_slots = v.model.hop_slots;
-  // Pushed hearings of this range, in (hearer, teller) order: the order in which a hearer
-  // pulling from its sorted contacts would meet them.
-  auto pushed = v.hearings == nullptr ? std::vector<std::uint64_t>::const_iterator{}
-                                      : std::lower_bound(v.hearings->begin(), v.hearings->end(),
-                                                         std::uint64_t{range.begin} << 32);
-
-  for (std::uint32_t j = range.begin; j < range.end; ++j) {
-    v.heard[j] = 0;
+  // What customer j takes from the stories it hears: `tellers(hear)` calls hear(i) for every
+  // teller i that j hears this step, in (hearer, teller) order.
+  const auto receive = [&](std::uint32_t j, auto&& tellers) {
     hearing h;
     auto& seg_tally = tally.segments[v.people.segment[j]];
     // What hearing teller i does to j.
-    auto hear = [&](std::uint32_t i) {
+    const auto hear = [&](std::uint32_t i) {
       const std::int8_t valence = inbox.valence[i];
       const std::uint16_t from = inbox.origin[i];
       const float strength = inbox.strength[i];
@@ -153,37 +148,8 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
         v.outbox.record(j, valence, from, hop, kept, kept);
       }
     };
-    if (v.hearings != nullptr) {
-      for (; pushed != v.hearings->end() && (*pushed >> 32) == j; ++pushed) {
-        // The tellers' stories are scattered reads; ask for a later hearing's while this one's
-        // effects are applied.
-        constexpr std::ptrdiff_t ahead = 8;
-        if (v.hearings->end() - pushed > ahead) {
-          const auto later = static_cast<std::uint32_t>(pushed[ahead] & 0xffffffffu);
-          __builtin_prefetch(inbox.valence.data() + later);
-          __builtin_prefetch(inbox.origin.data() + later);
-          __builtin_prefetch(inbox.strength.data() + later);
-          __builtin_prefetch(inbox.hops.data() + later);
-        }
-        hear(static_cast<std::uint32_t>(*pushed & 0xffffffffu));
-      }
-    } else if (net.well_mixed) {
-      rng::counter_stream meet(v.key, j, v.step, rng::stream::wom_sample);
-      for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
-        const auto i = static_cast<std::uint32_t>(std::min<std::uint64_t>(
-            net.agents - 1, static_cast<std::uint64_t>(meet.uniform() * net.agents)));
-        if (i != j && is_teller(v, i) && hears_in_passing(v, talkativeness, j, i)) hear(i);
-      }
-    } else {
-      for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e) {
-        const std::uint32_t i = net.neighbors[e];
-        if (i != j && is_teller(v, i) &&
-            hearing_draws(v, i).uniform(row_position(net, i, j)) <
-                hearing_probability(v, talkativeness, i, net.tie_strength(e)))
-          hear(i);
-      }
-    }
-    if (!h.positive && !h.negative) continue;
+    tellers(hear);
+    if (!h.positive && !h.negative) return;
     v.heard[j] = static_cast<std::uint8_t>((h.positive ? 1u : 0u) | (h.negative ? 2u : 0u));
     if (h.positive) ++seg_tally.heard_positive;
     if (h.negative) ++seg_tally.heard_negative;
@@ -193,6 +159,55 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
     } else {
       move_non_customer(st, j, change, seg_tally);
     }
+  };
+
+  if (v.hearings != nullptr) {
+    // Pushed hearings come in (hearer, teller) order, the order in which a hearer pulling from
+    // its sorted contacts would meet them. Only the customers who hear something are visited;
+    // the rest heard nothing.
+    std::fill(v.heard.begin() + range.begin, v.heard.begin() + range.end, std::uint8_t{0});
+    const auto end = v.hearings->end();
+    auto pushed = std::lower_bound(v.hearings->begin(), end, std::uint64_t{range.begin} << 32);
+    while (pushed != end && (*pushed >> 32) < range.end) {
+      const auto j = static_cast<std::uint32_t>(*pushed >> 32);
+      receive(j, [&](const auto& hear) {
+        for (; pushed != end && (*pushed >> 32) == j; ++pushed) {
+          // The tellers' stories are scattered reads; ask for a later hearing's while this
+          // one's effects are applied.
+          constexpr std::ptrdiff_t ahead = 8;
+          if (end - pushed > ahead) {
+            const auto later = static_cast<std::uint32_t>(pushed[ahead] & 0xffffffffu);
+            __builtin_prefetch(inbox.valence.data() + later);
+            __builtin_prefetch(inbox.origin.data() + later);
+            __builtin_prefetch(inbox.strength.data() + later);
+            __builtin_prefetch(inbox.hops.data() + later);
+          }
+          hear(static_cast<std::uint32_t>(*pushed & 0xffffffffu));
+        }
+      });
+    }
+    return;
+  }
+  for (std::uint32_t j = range.begin; j < range.end; ++j) {
+    v.heard[j] = 0;
+    receive(j, [&](const auto& hear) {
+      if (net.well_mixed) {
+        rng::counter_stream meet(v.key, j, v.step, rng::stream::wom_sample);
+        for (std::uint32_t k = 0; k < net.contacts_per_step; ++k) {
+          const auto i = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+              net.agents - 1, static_cast<std::uint64_t>(meet.uniform() * net.agents)));
+          if (i != j && is_teller(v, i) && hears_in_passing(v, talkativeness, j, i)) hear(i);
+        }
+        return;
+      }
+      for (std::uint64_t e = net.offsets[j]; e < net.offsets[j + 1]; ++e) {
+        const std::uint32_t i = net.neighbors[e];
+        if (i != j && is_teller(v, i) &&
+            hearing_draws(v, i).uniform(row_position(net, i, j)) <
+                hearing_probability(v, talkativeness, i, net.tie_strength(e)))
+          hear(i);
+      }
+    });
   }
 }
 
