@@ -204,6 +204,7 @@ void word_of_mouth(benchmark::State& bs, bool push) {
   const std::size_t blocks = block_count(f.people.size);
   std::vector<std::vector<std::uint64_t>> block_hearings(blocks);
   std::vector<std::uint64_t> hearings;
+  std::vector<std::uint64_t> scratch;
   std::uint64_t heard_total = 0;
   std::uint32_t step = 0;
   for (auto _ : bs) {
@@ -213,7 +214,7 @@ void word_of_mouth(benchmark::State& bs, bool push) {
     step = next_step(step, f.sc);
     step_view v = f.view(step);
     if (push) {
-      mechanisms::collect_hearings(v, block_hearings, hearings);
+      mechanisms::collect_hearings(v, block_hearings, hearings, scratch);
       v.hearings = &hearings;
       heard_total += hearings.size();
     }

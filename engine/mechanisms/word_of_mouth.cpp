@@ -1,13 +1,12 @@
 #include "cesim/mechanisms/word_of_mouth.hpp"
 
-#include <tbb/parallel_sort.h>
-
 #include <algorithm>
 #include <bit>
 
 #include "cesim/mechanisms/touchpoints.hpp"
 #include "cesim/network/network.hpp"
 #include "cesim/sim/blocks.hpp"
+#include "cesim/util/bucket_sort.hpp"
 #include "cesim/util/math.hpp"
 
 namespace cesim::mechanisms {
@@ -97,7 +96,7 @@ void push_hearings(const step_view& v, agent_range range, std::vector<std::uint6
 }
 
 void collect_hearings(const step_view& v, std::vector<std::vector<std::uint64_t>>& parts,
-                      std::vector<std::uint64_t>& out) {
+                      std::vector<std::uint64_t>& out, std::vector<std::uint64_t>& scratch) {
   parts.resize(block_count(v.people.size));
   for_each_block(v.people.size, [&](std::size_t b, agent_range range) {
     parts[b].clear();
@@ -105,7 +104,7 @@ void collect_hearings(const step_view& v, std::vector<std::vector<std::uint64_t>
   });
   out.clear();
   for (const auto& h : parts) out.insert(out.end(), h.begin(), h.end());
-  tbb::parallel_sort(out.begin(), out.end());
+  bucket_sort(out, scratch, [](std::uint64_t hearing) { return hearing; });
 }
 
 void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& tally) {

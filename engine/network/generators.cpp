@@ -1,7 +1,6 @@
 #include "cesim/network/generators.hpp"
 
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_sort.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +8,7 @@
 #include <numeric>
 
 #include "cesim/sim/blocks.hpp"
+#include "cesim/util/bucket_sort.hpp"
 #include "cesim/util/huge_pages.hpp"
 #include "cesim/util/math.hpp"
 
@@ -132,7 +132,8 @@ std::vector<std::uint32_t> random_order(const generator_context& g) {
     rng::counter_stream draw(g.key, i, 0, rng::stream::network, tag_order);
     keyed[i] = {draw.next_u64(), i};
   });
-  tbb::parallel_sort(keyed.begin(), keyed.end());
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> scratch;
+  bucket_sort(keyed, scratch, [](const auto& k) { return k.first; });
   std::vector<std::uint32_t> order(g.n);
   tbb::parallel_for(std::uint32_t{0}, g.n, [&](std::uint32_t k) { order[k] = keyed[k].second; });
   return order;

@@ -27,6 +27,7 @@ struct simulation::impl : run_state {
   /// Pushed delivery: this step's successful hearings, per block of tellers, then all sorted.
   std::vector<std::vector<std::uint64_t>> block_hearings;
   std::vector<std::uint64_t> hearings;
+  std::vector<std::uint64_t> hearings_scratch;
   std::vector<std::uint64_t> hop_totals;
   std::vector<block_tally> partials;
   std::uint32_t step = 0;
@@ -101,7 +102,7 @@ struct simulation::impl : run_state {
     step_view v = view();
     campaigns->prepare_step(v, *network);
     if (push_delivery()) {
-      mechanisms::collect_hearings(v, block_hearings, hearings);
+      mechanisms::collect_hearings(v, block_hearings, hearings, hearings_scratch);
       v.hearings = &hearings;
     }
     for_each_block(people.size, [&](std::size_t b, agent_range range) { run_block(v, b, range); });

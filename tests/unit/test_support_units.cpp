@@ -8,6 +8,7 @@
 #include "cesim/mechanisms/exposure_gates.hpp"
 #include "cesim/mechanisms/loyalty.hpp"
 #include "cesim/rng/philox.hpp"
+#include "cesim/util/bucket_sort.hpp"
 #include "cesim/util/logistic_gate.hpp"
 #include "cesim/util/math.hpp"
 #include "cesim/util/sha256.hpp"
@@ -108,6 +109,36 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
           REQUIRE(batch.words[w][n] == block.v[w]);
         }
       }
+    }
+  }
+}
+
+TEST_CASE("bucket sort gives the sorted order, with ties and skewed keys", "[sort]") {
+  rng::counter_stream draws(rng::key{11, 0}, 0, 0, rng::stream::network);
+  // Sizes below and above the size where it hands over to std::sort; keys over all 64 bits,
+  // over 20 bits (agent ids: most leading bits zero), and from 50 values (many ties).
+  for (const std::size_t n : {0, 1, 100, 16383, 16384, 70000, 300000}) {
+    for (const int key_bits : {64, 20, 0}) {
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> pairs(n);
+      std::vector<std::uint64_t> values(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::uint64_t x = draws.next_u64();
+        const std::uint64_t key = key_bits == 64 ? x : key_bits == 20 ? x >> 44 : x % 50;
+        // Payload in reverse input order, so that ties are not already in payload order.
+        pairs[k] = {key, static_cast<std::uint32_t>(n - k)};
+        values[k] = key << 20 | (k & 0xfffff);
+      }
+      auto sorted_pairs = pairs;
+      std::sort(sorted_pairs.begin(), sorted_pairs.end());
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> pair_scratch;
+      bucket_sort(pairs, pair_scratch, [](const auto& p) { return p.first; });
+      INFO("n " << n << ", key bits " << key_bits);
+      REQUIRE(pairs == sorted_pairs);
+      auto sorted_values = values;
+      std::sort(sorted_values.begin(), sorted_values.end());
+      std::vector<std::uint64_t> value_scratch;
+      bucket_sort(values, value_scratch, [](std::uint64_t v) { return v; });
+      REQUIRE(values == sorted_values);
     }
   }
 }

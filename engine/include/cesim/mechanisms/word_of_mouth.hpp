@@ -16,10 +16,10 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
 void push_hearings(const step_view& v, agent_range range, std::vector<std::uint64_t>& out);
 
 /// Pushed delivery in full: every block's hearings (in parallel, `parts` is scratch with one
-/// list per block), concatenated and sorted. The (hearer, teller) pairs are unique, so the
-/// sorted list is the same for any partition and thread count.
+/// list per block), concatenated and sorted (`scratch` is working space). The (hearer, teller)
+/// pairs are unique, so the sorted list is the same for any partition and thread count.
 void collect_hearings(const step_view& v, std::vector<std::vector<std::uint64_t>>& parts,
-                      std::vector<std::uint64_t>& out);
+                      std::vector<std::uint64_t>& out, std::vector<std::uint64_t>& scratch);
 
 /// Unprompted talk at the end of a step: promoters recommend, detractors warn.
 void organic_talk(const step_view& v, agent_range range, block_tally& tally);
