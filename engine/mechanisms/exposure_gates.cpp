@@ -2,17 +2,7 @@
 
 #include <bit>
 
-#include "cesim/util/cpu.hpp"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CESIM_HAVE_AVX512_KERNEL 1
-#include <immintrin.h>
-// GCC 12's AVX-512 intrinsics start from a deliberately undefined vector; see philox_batch.cpp.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#endif
+#include "cesim/util/avx512_kernel.hpp"
 
 namespace cesim::mechanisms {
 namespace {
@@ -98,12 +88,7 @@ __attribute__((target("avx512f"))) std::size_t decide_avx512(
 }  // namespace
 
 bool exposure_kernel_available(exposure_kernel kernel) noexcept {
-#ifdef CESIM_HAVE_AVX512_KERNEL
-  const bool avx512 = cpu_has_avx512f();
-#else
-  const bool avx512 = false;
-#endif
-  return kernel != exposure_kernel::avx512 || avx512;
+  return kernel != exposure_kernel::avx512 || cpu_has_avx512f();
 }
 
 std::size_t decide_exposures(gate_numbers numbers, const std::uint64_t* thresholds,

@@ -4,18 +4,7 @@
 #include <cstdint>
 
 #include "cesim/rng/philox.hpp"
-#include "cesim/util/cpu.hpp"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CESIM_HAVE_AVX512_KERNEL 1
-#include <immintrin.h>
-// GCC 12's AVX-512 intrinsics start from a deliberately undefined vector (`__Y = __Y`), which
-// -Wuninitialized and, at -O2 with sanitizers, -Wmaybe-uninitialized report at every use.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#endif
+#include "cesim/util/avx512_kernel.hpp"
 
 namespace cesim::rng {
 namespace {
@@ -129,12 +118,7 @@ void compute_avx512(key k, const block_batch& counters, std::size_t count,
 }  // namespace
 
 bool batch_kernel_available(batch_kernel kernel) noexcept {
-#ifdef CESIM_HAVE_AVX512_KERNEL
-  const bool avx512 = cpu_has_avx512f();
-#else
-  const bool avx512 = false;
-#endif
-  return kernel != batch_kernel::avx512 || avx512;
+  return kernel != batch_kernel::avx512 || cpu_has_avx512f();
 }
 
 void compute_blocks(key k, const block_batch& counters, std::size_t count, block_batch& out,

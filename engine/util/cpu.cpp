@@ -1,10 +1,12 @@
 #include "cesim/util/cpu.hpp"
 
+#include "cesim/util/avx512_kernel.hpp"
+
 namespace cesim {
 namespace {
 
 bool detect_avx512f() noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef CESIM_HAVE_AVX512_KERNEL
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") != 0;
 #else
