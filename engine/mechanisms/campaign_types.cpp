@@ -89,7 +89,7 @@ void contest_after_close(campaign_step& cs, std::uint32_t i) {
 /// Crowdsourcing: the result is announced to every aware customer.
 void crowdsourcing_after_close(campaign_step& cs, std::uint32_t i) {
   if (cs.v.state.status[i] == customer_status::unaware || cs.rt.has(cs.rt.participated, i)) return;
-  observe_campaign(cs, i, cs.segment_share);
+  observe_campaign(cs, i);
 }
 
 // Defaults per type: invite_reach (per week), effort, incentive, responsiveness, visibility (per

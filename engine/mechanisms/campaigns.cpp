@@ -19,6 +19,23 @@ void set_bit(std::vector<std::uint64_t>& bits, std::uint32_t i) {
   bits[i / 64] |= std::uint64_t{1} << (i % 64);
 }
 
+/// Observers rate a user-driven firm higher (Fuchs & Schreier 2011), the more so when the
+/// participants are like them (Dahl, Fuchs & Schreier 2015): identification with the share of
+/// participants from the observer's own segment, relative to that segment's size. Depends only
+/// on the segment and the participants so far, so it is computed once per segment and step.
+void refresh_observer_gains(campaign_runtime& rt, const campaign_params& r,
+                            const std::vector<double>& segment_share) {
+  rt.observer_gain.resize(segment_share.size());
+  for (std::size_t seg = 0; seg < segment_share.size(); ++seg) {
+    double likeness = 1.0;
+    if (rt.participants_total > 0 && segment_share[seg] > 0)
+      likeness = std::min(
+          1.0, rt.participants_by_segment[seg] / rt.participants_total / segment_share[seg]);
+    rt.observer_gain[seg] = r.observer_gain * ((1.0 - r.observer_identification) +
+                                               r.observer_identification * likeness);
+  }
+}
+
 }  // namespace
 
 bool campaign_runtime::active(std::uint32_t step) const {
@@ -52,6 +69,7 @@ campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std
     }
     for (const bool targeted : rt.def->target.segments)
       rt.segment_targeted.push_back(targeted ? 1 : 0);
+    refresh_observer_gains(rt, s.campaign_response, segment_share_);
     runtimes_.push_back(std::move(rt));
   }
 }
@@ -207,7 +225,7 @@ void campaign_engine::apply(const step_view& v, agent_range range, block_tally& 
     const auto& c = *rt.def;
     const auto& hooks = campaign_info(c.type).hooks;
     auto& ct = tally.campaigns[rt.index];
-    campaign_step cs{v, rt, ct, tally, segment_share_};
+    campaign_step cs{v, rt, ct, tally};
     // The step after the close announces the result; the campaign is no longer active then.
     if (rt.closed && rt.close_step + 1 == v.step) {
       if (hooks.after_close != nullptr)
@@ -243,7 +261,7 @@ void campaign_engine::apply_recruited(campaign_step& cs, campaign_gates& gates,
       continue;
     }
     if (rt.observable && gates.observe.bits(i) < rt.observe_threshold[v.people.persona[i]])
-      observe_campaign(cs, i, segment_share_);
+      observe_campaign(cs, i);
   }
 }
 
@@ -298,7 +316,7 @@ void campaign_engine::invite_and_observe(campaign_step& cs, campaign_gates& gate
           continue;
         }
       }
-      if (((observing >> lane) & 1u) != 0) observe_campaign(cs, i, segment_share_);
+      if (((observing >> lane) & 1u) != 0) observe_campaign(cs, i);
     }
   }
 }
@@ -351,6 +369,7 @@ void campaign_engine::finish_step(std::uint32_t step, std::vector<campaign_tally
     rt.participants_total += static_cast<double>(t.participants);
     for (std::size_t s = 0; s < t.participants_by_segment.size(); ++s)
       rt.participants_by_segment[s] += static_cast<double>(t.participants_by_segment[s]);
+    refresh_observer_gains(rt, sc_.campaign_response, segment_share_);
     if (rt.close_step == step && !rt.closed) {
       // Keyed by the campaign's name, not its place in the list.
       rng::counter_stream draw(key, rt.def->stream_tag, step, rng::stream::campaign_global);
@@ -366,25 +385,14 @@ void campaign_story(campaign_step& cs, std::uint32_t agent, int valence) {
   (valence > 0 ? cs.tally.stories_positive : cs.tally.stories_negative) += 1;
 }
 
-void observe_campaign(campaign_step& cs, std::uint32_t agent,
-                      const std::vector<double>& segment_share) {
-  // Observers rate a user-driven firm higher (Fuchs & Schreier 2011), the more so when the
-  // participants are like them (Dahl, Fuchs & Schreier 2015): identification with the share of
-  // participants from the observer's own segment, relative to that segment's size.
-  const auto& r = cs.v.model.sc->campaign_response;
-  const auto seg = cs.v.people.segment[agent];
-  double likeness = 1.0;
-  if (cs.rt.participants_total > 0 && segment_share[seg] > 0)
-    likeness = std::min(
-        1.0, cs.rt.participants_by_segment[seg] / cs.rt.participants_total / segment_share[seg]);
-  const double gain =
-      r.observer_gain * ((1.0 - r.observer_identification) + r.observer_identification * likeness);
+void observe_campaign(campaign_step& cs, std::uint32_t agent) {
+  const double gain = cs.rt.observer_gain[cs.v.people.segment[agent]];
   auto& st = cs.v.state;
   ++cs.tally.observers;
   if (st.status[agent] == customer_status::customer) {
     st.trust[agent] = static_cast<float>(clamp01(st.trust[agent] + gain));
   } else {
-    move_non_customer(st, agent, gain, cs.block.segments[seg]);
+    move_non_customer(st, agent, gain, cs.block.segments[cs.v.people.segment[agent]]);
   }
 }
 

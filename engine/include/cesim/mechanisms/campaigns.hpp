@@ -22,6 +22,9 @@ struct campaign_runtime {
   std::vector<std::uint64_t> recruited;     ///< influencer: bit per recruit
   std::vector<double> participants_by_segment;
   double participants_total = 0;
+  /// Per segment, what noticing the campaign adds to an observer this step (observe_campaign);
+  /// follows the participants so far, which change only between steps.
+  std::vector<double> observer_gain;
   /// With binding capacity: bit per applicant admitted in the pre-pass. Only they may take part,
   /// even if a touchpoint earlier in the step made someone else eligible.
   std::vector<std::uint64_t> admitted;
@@ -50,14 +53,12 @@ struct campaign_step {
   campaign_runtime& rt;
   campaign_tally& tally;
   block_tally& block;
-  const std::vector<double>& segment_share;
 };
 
 /// Shared by the per-type rules: a story from the campaign, and what seeing it does to a
 /// non-participant (observer effect with identification).
 void campaign_story(campaign_step& cs, std::uint32_t agent, int valence);
-void observe_campaign(campaign_step& cs, std::uint32_t agent,
-                      const std::vector<double>& segment_share);
+void observe_campaign(campaign_step& cs, std::uint32_t agent);
 
 class campaign_engine {
  public:
