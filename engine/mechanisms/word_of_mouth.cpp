@@ -66,7 +66,8 @@ void push_hearings(const step_view& v, agent_range range, std::vector<std::uint6
   // this one's are read: rows are scattered over the whole network, and tellers are few.
   thread_local std::vector<std::uint32_t> tellers;
   tellers.clear();
-  for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w)
+  // 64-bit word positions: a range may end near the largest agent id, where 32-bit sums wrap.
+  for (std::uint64_t w = range.begin / 64; w < (std::uint64_t{range.end} + 63) / 64; ++w)
     for (std::uint64_t bits = v.tellers[w]; bits != 0; bits &= bits - 1) {
       const auto i =
           static_cast<std::uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
@@ -116,7 +117,8 @@ void deliver_word_of_mouth(const step_view& v, agent_range range, block_tally& t
   auto& st = v.state;
   const std::size_t hop_slots = v.model.hop_slots;
   // What customer j takes from the stories it hears: `tellers(hear)` calls hear(i) for every
-  // teller i that j hears this step, in (hearer, teller) order.
+  // teller i that j hears this step, in the order its delivery meets them (a network's by
+  // teller, a well-mixed population's as sampled).
   const auto receive = [&](std::uint32_t j, auto&& tellers) {
     hearing h;
     auto& seg_tally = tally.segments[v.people.segment[j]];

@@ -99,14 +99,15 @@ struct simulation::impl : run_state {
   /// Rebuilds the teller bits from the inbox; blocks own whole words, so they run in parallel.
   void mark_tellers() {
     for_each_block(people.size, [&](std::size_t, agent_range range) {
-      for (std::uint32_t w = range.begin / 64; w < (range.end + 63) / 64; ++w) {
-        const std::uint32_t last = std::min<std::uint32_t>(range.end, (w + 1) * 64);
+      // 64-bit positions: a range may end near the largest agent id, where 32-bit sums wrap.
+      for (std::uint64_t w = range.begin / 64; w < (std::uint64_t{range.end} + 63) / 64; ++w) {
+        const std::uint64_t last = std::min<std::uint64_t>(range.end, (w + 1) * 64);
         if (last - w * 64 == 64) {
-          tellers[w] = nonzero_bytes(inbox.valence.data() + std::size_t{w} * 64);
+          tellers[w] = nonzero_bytes(inbox.valence.data() + w * 64);
           continue;
         }
         std::uint64_t bits = 0;
-        for (std::uint32_t i = w * 64; i < last; ++i)
+        for (std::uint64_t i = w * 64; i < last; ++i)
           if (inbox.valence[i] != 0) bits |= std::uint64_t{1} << (i % 64);
         tellers[w] = bits;
       }

@@ -1,7 +1,5 @@
 #include "cesim/util/cpu.hpp"
 
-#include "cesim/util/avx512_kernel.hpp"
-
 namespace cesim {
 namespace {
 

@@ -1,3 +1,5 @@
+#include <tbb/task_arena.h>
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -115,9 +117,11 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
 
 TEST_CASE("bucket sort gives the sorted order, with ties and skewed keys", "[sort]") {
   rng::counter_stream draws(rng::key{11, 0}, 0, 0, rng::stream::network);
-  // Sizes below and above the size where it hands over to std::sort; keys over all 64 bits,
-  // over 20 bits (agent ids: most leading bits zero), and from 50 values (many ties).
-  for (const std::size_t n : {0, 1, 100, 16383, 16384, 70000, 300000}) {
+  // Sizes below and above the size where it hands over to std::sort, and past 2^20 where the
+  // buckets reach their limit of 2^16; keys over all 64 bits, over 20 bits (agent ids: most
+  // leading bits zero), and from 50 values (many ties); 1, 2 and 3 workers.
+  for (const std::size_t n :
+       std::initializer_list<std::size_t>{0, 1, 100, 16383, 16384, 70000, 300000, 1100000}) {
     for (const int key_bits : {64, 20, 0}) {
       std::vector<std::pair<std::uint64_t, std::uint32_t>> pairs(n);
       std::vector<std::uint64_t> values(n);
@@ -130,15 +134,22 @@ TEST_CASE("bucket sort gives the sorted order, with ties and skewed keys", "[sor
       }
       auto sorted_pairs = pairs;
       std::sort(sorted_pairs.begin(), sorted_pairs.end());
-      std::vector<std::pair<std::uint64_t, std::uint32_t>> pair_scratch;
-      bucket_sort(pairs, pair_scratch, [](const auto& p) { return p.first; });
-      INFO("n " << n << ", key bits " << key_bits);
-      REQUIRE(pairs == sorted_pairs);
       auto sorted_values = values;
       std::sort(sorted_values.begin(), sorted_values.end());
-      std::vector<std::uint64_t> value_scratch;
-      bucket_sort(values, value_scratch, [](std::uint64_t v) { return v; });
-      REQUIRE(values == sorted_values);
+      for (const int workers : {1, 2, 3}) {
+        INFO("n " << n << ", key bits " << key_bits << ", workers " << workers);
+        auto sorting_pairs = pairs;
+        auto sorting_values = values;
+        tbb::task_arena arena(workers);
+        arena.execute([&] {
+          std::vector<std::pair<std::uint64_t, std::uint32_t>> pair_scratch;
+          bucket_sort(sorting_pairs, pair_scratch, [](const auto& p) { return p.first; });
+          std::vector<std::uint64_t> value_scratch;
+          bucket_sort(sorting_values, value_scratch, [](std::uint64_t v) { return v; });
+        });
+        REQUIRE(sorting_pairs == sorted_pairs);
+        REQUIRE(sorting_values == sorted_values);
+      }
     }
   }
 }
@@ -154,7 +165,8 @@ TEST_CASE("exposure decisions list every met gate in agent and touchpoint order,
   rng::counter_stream draws(rng::key{7, 1}, 0, 0, rng::stream::network);
   constexpr std::uint32_t rows = 5;
   // Counts around the vector width (8) and past the vector kernel's 32, where it hands over.
-  for (const std::size_t open : {1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40}) {
+  for (const std::size_t open :
+       std::initializer_list<std::size_t>{1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40}) {
     for (std::uint32_t lanes = 1; lanes <= mechanisms::exposure_lanes; ++lanes) {
       std::vector<std::array<std::uint32_t, mechanisms::exposure_lanes>> numbers(open);
       for (auto& group : numbers)
@@ -171,7 +183,8 @@ TEST_CASE("exposure decisions list every met gate in agent and touchpoint order,
       std::array<std::uint64_t, mechanisms::exposure_lanes> bases{};
       for (std::uint32_t lane = 0; lane < lanes; ++lane) {
         row_of[lane] = static_cast<std::uint32_t>(draws.next_u64() % rows);
-        bases[lane] = (std::uint64_t{1000 + lane} << 32) | (draws.next_u64() & 1u);
+        // Agents up to the largest id, so that the packed words use their high bits.
+        bases[lane] = (std::uint64_t{0xffffffffu - 7 + lane} << 32) | (draws.next_u64() & 1u);
       }
       std::vector<std::uint64_t> expected;
       for (std::uint32_t lane = 0; lane < lanes; ++lane)
@@ -179,9 +192,13 @@ TEST_CASE("exposure decisions list every met gate in agent and touchpoint order,
           if (numbers[j][lane] < thresholds[row_of[lane] * open + j])
             expected.push_back(bases[lane] + 2 * j);
       for (const auto kernel : kernels) {
-        std::vector<std::uint64_t> out(lanes * open + mechanisms::exposure_slack, 0);
+        // Guard words past the room the kernels may use: they must stay untouched.
+        constexpr std::uint64_t guard = 0x5a5a5a5a5a5a5a5aull;
+        const std::size_t room = lanes * open + mechanisms::exposure_slack;
+        std::vector<std::uint64_t> out(room + 8, guard);
         const std::size_t written = mechanisms::decide_exposures(
             numbers, thresholds.data(), row_of.data(), bases.data(), lanes, out.data(), kernel);
+        for (std::size_t g = room; g < out.size(); ++g) REQUIRE(out[g] == guard);
         out.resize(written);
         INFO("open touchpoints " << open << ", lanes " << lanes << ", kernel "
                                  << static_cast<int>(kernel));

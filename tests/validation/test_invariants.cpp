@@ -1,3 +1,4 @@
+#include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -61,4 +62,57 @@ TEST_CASE("counts add up and every flow balances, every step", "[invariants]") {
       by_touchpoint += r.touchpoint_series[(t - 1) * s.touchpoints.size() + k].exposures;
     CHECK(by_touchpoint == r.total_at(t).exposures);
   }
+}
+
+TEST_CASE("each touchpoint meets only its audience", "[invariants][touchpoints]") {
+  // Prospects meet the pre-purchase touchpoint, customers the post-purchase one and, on a
+  // purchase occasion (probability 0.25 a week), the purchase one. Each exposure is a gate of
+  // reach (1.0) times the persona's phone affinity (0.5), decided on the status at the start of
+  // step 1.
+  test::temp_dir dir;
+  const auto exposures_at_step_1 = [&](double customers) {
+    const std::string yaml = R"(
+population: 20000
+time: {horizon: 1}
+network: {type: well_mixed, contacts_per_step: 1}
+channels: [phone]
+segments:
+  - {name: all, share: 1.0, personas: loyal_regular, initial: {aware: 1.0, customers: )" +
+                             std::to_string(customers) + R"(}}
+touchpoints:
+  - {name: advert, phase: pre_purchase, channel: phone, reach: 1.0}
+  - {name: till, phase: purchase, channel: phone, reach: 1.0}
+  - {name: invoice, phase: post_purchase, channel: phone, reach: 1.0}
+)";
+    const scenario s = test::load_text(dir, yaml);
+    REQUIRE(s.personas.front().channel_affinity[0] == 0.5);
+    REQUIRE(s.market.purchase_probability == 0.25);
+    const run_result r = run_replication(s);
+    const auto& start = r.total_at(0);
+    std::array<double, 5> out{};
+    for (std::size_t k = 0; k < 3; ++k)
+      out[k] = static_cast<double>(r.touchpoint_series[k].exposures);
+    out[3] = static_cast<double>(start.customers);
+    out[4] = static_cast<double>(start.population - start.customers);
+    return out;
+  };
+  // Nobody a customer: only the pre-purchase touchpoint meets anyone.
+  auto e = exposures_at_step_1(0.0);
+  CHECK(e[0] > 0);
+  CHECK(e[1] == 0);
+  CHECK(e[2] == 0);
+  // Everybody a customer: never the pre-purchase one.
+  e = exposures_at_step_1(1.0);
+  CHECK(e[0] == 0);
+  CHECK(e[1] > 0);
+  CHECK(e[2] > 0);
+  // Half and half: binomial counts within 5 standard errors of their means.
+  e = exposures_at_step_1(0.5);
+  const auto within = [](double count, double n, double p) {
+    return std::fabs(count - n * p) <= 5 * std::sqrt(n * p * (1 - p));
+  };
+  INFO("advert " << e[0] << ", till " << e[1] << ", invoice " << e[2] << ", customers " << e[3]);
+  CHECK(within(e[0], e[4], 0.5));
+  CHECK(within(e[1], e[3], 0.25 * 0.5));
+  CHECK(within(e[2], e[3], 0.5));
 }

@@ -1,14 +1,14 @@
 #pragma once
-/// For a source file that holds AVX-512 kernels: defines CESIM_HAVE_AVX512_KERNEL where GCC or
-/// clang can compile them (x86-64, each kernel with `__attribute__((target("avx512f")))`) and
-/// includes the intrinsics. Whether the processor may run them is cpu_has_avx512f().
+/// For the source files that hold AVX-512 kernels (and nothing else that needs warnings): the
+/// intrinsics where CESIM_HAVE_AVX512_KERNEL (cpu.hpp) says they compile. Whether the processor
+/// may run them is cpu_has_avx512f().
 #include "cesim/util/cpu.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CESIM_HAVE_AVX512_KERNEL 1
+#ifdef CESIM_HAVE_AVX512_KERNEL
 #include <immintrin.h>
 // GCC 12's AVX-512 intrinsics start from a deliberately undefined vector (`__Y = __Y`), which
-// -Wuninitialized and, at -O2 with sanitizers, -Wmaybe-uninitialized report at every use.
+// -Wuninitialized and, at -O2 with sanitizers, -Wmaybe-uninitialized report at every use, at a
+// place inside GCC's headers; so these warnings are off for the rest of the including file.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"

@@ -1,8 +1,9 @@
 #pragma once
 /// Sorting of many items whose order is led by a well-spread 64-bit key (random keys, agent ids):
-/// one pass deals the items into buckets by the key's leading bits, then each bucket (a few dozen
-/// items, in cache) is sorted on its own. About three times faster than a comparison sort of the
-/// whole range, and the result is the sorted order itself, so the same for any thread count.
+/// one pass deals the items into buckets by the key's leading bits, then each bucket (16 items on
+/// average, more past a million items; in cache) is sorted on its own. About three times faster
+/// than a comparison sort of the whole range, and the result is the sorted order itself, so the
+/// same for any thread count.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
@@ -42,10 +43,11 @@ void bucket_sort(std::vector<T>& items, std::vector<T>& scratch, Lead lead) {
     return static_cast<std::size_t>(static_cast<std::uint64_t>(lead(item)) >> shift);
   };
 
-  // Parts of the input in order; inside each bucket, part p's items follow part p - 1's.
+  // Parts of the input in order; inside each bucket, part p's items follow part p - 1's. Their
+  // counters (a row of `buckets` per part) stay within n words, however many workers there are.
   const auto workers =
       static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
-  const std::size_t parts = std::min(4 * workers, n / small + 1);
+  const std::size_t parts = std::clamp<std::size_t>(n / buckets, 1, 4 * workers);
   const std::size_t part_size = (n + parts - 1) / parts;
   std::vector<std::size_t> at(parts * buckets, 0);
   tbb::parallel_for(std::size_t{0}, parts, [&](std::size_t p) {

@@ -3,6 +3,12 @@
 /// for their instruction set inside one function each (`target` attribute), so the build needs no
 /// -march and runs on any x86-64; these tell whether they may be called.
 
+/// Where GCC or clang can compile AVX-512 kernels (x86-64; each kernel function carries
+/// `__attribute__((target("avx512f")))`).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CESIM_HAVE_AVX512_KERNEL 1
+#endif
+
 namespace cesim {
 
 /// AVX-512 Foundation (Zen 4 and later, Intel server parts); false on other architectures.
