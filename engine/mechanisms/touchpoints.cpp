@@ -84,14 +84,13 @@ void apply_touchpoints(const step_view& v, agent_range range, block_tally& tally
     [[nodiscard]] bool customer() const { return (packed & 1u) != 0; }
   };
   std::vector<std::uint64_t> exposures(chunk_agents * open.size() + exposure_slack);
-  std::size_t exposure_count = 0;
   rng::block_batch draws;
 
   // 64-bit positions: a range may end at the largest agent id, where 32-bit sums would wrap.
   for (std::uint64_t chunk = range.begin; chunk < range.end; chunk += chunk_agents) {
     const auto chunk_end =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(range.end, chunk + chunk_agents));
-    exposure_count = 0;
+    std::size_t exposure_count = 0;
     for (std::uint64_t group_start = chunk; group_start < chunk_end;
          group_start += rng::gate_draws::lanes) {
       const auto first = static_cast<std::uint32_t>(group_start);

@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <span>
 
+#include "cesim/rng/philox.hpp"
+
 namespace cesim::mechanisms {
 
-/// Agents per gate group (rng::gate_draws::lanes).
-constexpr std::uint32_t exposure_lanes = 8;
+/// Agents per gate group.
+constexpr std::uint32_t exposure_lanes = rng::gate_draws::lanes;
 
 enum class exposure_kernel { best, scalar, avx512 };
 /// Whether `kernel` runs on this processor (best and scalar always do).
