@@ -131,7 +131,7 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
   auto width_of = [](const std::string& text) {
     // Count code points, not bytes, so "±" and "Δ" align.
     std::size_t len = 0;
-    for (unsigned char ch : text) len += (ch & 0xC0) != 0x80;
+    for (const char ch : text) len += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
     return len;
   };
   std::vector<std::size_t> widths;

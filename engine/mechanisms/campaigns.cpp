@@ -45,7 +45,7 @@ bool campaign_runtime::active(std::uint32_t step) const {
 }
 
 campaign_engine::campaign_engine(const scenario& s, const compiled_model& m, std::uint32_t agents)
-    : sc_(s), model_(m) {
+    : sc_(s) {
   const std::size_t words = (std::size_t{agents} + 63) / 64;
   for (const auto& seg : s.segments) segment_share_.push_back(seg.share);
   for (std::size_t c = 0; c < s.campaigns.size(); ++c) {

@@ -60,7 +60,7 @@ void note_level(std::vector<float>& levels, float strength) {
 class csr_builder {
  public:
   csr_builder(std::uint32_t agents, const edge_source& source) : agents_(agents) {
-    const int id_bits = agents > 1 ? std::bit_width(agents - 1) : 0;
+    const int id_bits = agents > 1 ? static_cast<int>(std::bit_width(agents - 1)) : 0;
     shift_ = std::clamp(id_bits - bucket_count_bits, 0, max_bucket_bits);
     radix_passes_ = (id_bits + max_digit_bits - 1) / max_digit_bits;
     digit_bits_ = radix_passes_ == 0 ? 0 : (id_bits + radix_passes_ - 1) / radix_passes_;

@@ -49,7 +49,7 @@ TEST_CASE("deep nesting is refused at the level that is too deep", "[loader][hos
             joined({"population: ", repeat("[", 100'000), repeat("]", 100'000), "\n", minimal})) ==
         std::vector<std::string>{"1:76: nesting deeper than 64 levels"});
   std::string block;
-  for (int level = 0; level < 100; ++level)
+  for (std::size_t level = 0; level < 100; ++level)
     block += std::string(2 * level, ' ') + "k" + std::to_string(level) + ":\n";
   CHECK(problems_of(block) == std::vector<std::string>{"65:129: nesting deeper than 64 levels"});
 }

@@ -86,3 +86,32 @@ TEST_CASE("word of mouth pushed from tellers equals word of mouth pulled by hear
   // Word of mouth did happen: the comparison is not between two silent runs.
   CHECK(pulled.summary.back().wom_reach > 0.05);
 }
+
+TEST_CASE("pushed word of mouth equals pulled when a step's hearings take the bucket sort",
+          "[determinism][word_of_mouth]") {
+  // Talkative customers on a dense network: tens of thousands of hearings a step, past the size
+  // (2^14) from which collect_hearings sorts by buckets instead of std::sort.
+  test::temp_dir dir;
+  const scenario s = test::load_text(dir, test::small_scenario(60000, 4, R"(
+network: {type: watts_strogatz, mean_degree: 20, rewiring: 0.1}
+word_of_mouth: {talk_scale: 0.9, organic_rate: 0.6, forward_probability: 0.5}
+)"));
+  run_options o;
+  o.check_invariants = true;
+  o.wom_delivery = run_options::delivery::pull;
+  const auto pulled = run_replication(s, o);
+  o.wom_delivery = run_options::delivery::push;
+  const auto pushed = run_replication(s, o);
+  CHECK(test::identical(pulled, pushed));
+  // Each customer who heard something is at least one hearing.
+  std::uint64_t most_hearers = 0;
+  for (std::uint32_t step = 1; step <= s.time.horizon; ++step) {
+    std::uint64_t hearers = 0;
+    for (std::size_t seg = 0; seg < pulled.segment_names.size(); ++seg) {
+      const auto& t = pulled.at(step, seg);
+      hearers += std::max(t.heard_positive, t.heard_negative);
+    }
+    most_hearers = std::max(most_hearers, hearers);
+  }
+  CHECK(most_hearers >= (std::uint64_t{1} << 14));
+}

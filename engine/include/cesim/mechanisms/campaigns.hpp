@@ -91,7 +91,6 @@ class campaign_engine {
                  double u_share) const;
 
   const scenario& sc_;
-  const compiled_model& model_;
   std::vector<campaign_runtime> runtimes_;
   std::vector<double> segment_share_;
 };
