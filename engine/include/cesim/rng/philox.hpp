@@ -175,9 +175,9 @@ struct block_batch {
   }
 };
 
-/// How compute_blocks computes: `best` picks AVX-512 where the processor has it (eight blocks
-/// per vector, four vectors in flight: about twice the rate of one block at a time), else one
-/// block at a time. Every kernel gives the same bits; tests compare them.
+/// How compute_blocks computes: `best` picks AVX-512 (F and DQ) where the processor has it (eight
+/// blocks per vector, four vectors in flight: about twice the rate of one block at a time), else
+/// one block at a time. Every kernel gives the same bits; tests compare them.
 enum class batch_kernel { best, scalar, avx512 };
 bool batch_kernel_available(batch_kernel kernel) noexcept;
 /// From this many blocks on, `best` uses vectors; fewer cost less one at a time.

@@ -13,5 +13,8 @@ namespace cesim {
 
 /// AVX-512 Foundation (Zen 4 and later, Intel server parts); false on other architectures.
 bool cpu_has_avx512f() noexcept;
+/// AVX-512 Doubleword and Quadword (a 64-bit low multiply): every processor with AVX-512
+/// Foundation but Xeon Phi.
+bool cpu_has_avx512dq() noexcept;
 
 }  // namespace cesim
