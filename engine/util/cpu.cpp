@@ -3,34 +3,33 @@
 namespace cesim {
 namespace {
 
-bool detect_avx512f() noexcept {
+struct avx512_features {
+  bool foundation = false;
+  bool doubleword_quadword = false;
+};
+
+avx512_features detect_avx512() noexcept {
 #ifdef CESIM_HAVE_AVX512_KERNEL
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") != 0;
+  return {__builtin_cpu_supports("avx512f") != 0, __builtin_cpu_supports("avx512dq") != 0};
 #else
-  return false;
+  return {};
 #endif
 }
 
-bool detect_avx512dq() noexcept {
-#ifdef CESIM_HAVE_AVX512_KERNEL
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512dq") != 0;
-#else
-  return false;
-#endif
+const avx512_features& avx512() noexcept {
+  static const avx512_features features = detect_avx512();
+  return features;
 }
 
 }  // namespace
 
 bool cpu_has_avx512f() noexcept {
-  static const bool has = detect_avx512f();
-  return has;
+  return avx512().foundation;
 }
 
 bool cpu_has_avx512dq() noexcept {
-  static const bool has = detect_avx512dq();
-  return has;
+  return avx512().doubleword_quadword;
 }
 
 }  // namespace cesim

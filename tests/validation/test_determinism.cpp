@@ -25,6 +25,14 @@ run_result run_with_threads(const scenario& s, int threads, std::uint64_t replic
   return r;
 }
 
+/// A run with invariant checks, its word of mouth delivered as `delivery` says.
+run_result run_delivering(const scenario& s, run_options::delivery delivery) {
+  run_options o;
+  o.check_invariants = true;
+  o.wom_delivery = delivery;
+  return run_replication(s, o);
+}
+
 }  // namespace
 
 TEST_CASE("results are bit-identical for 1, 2 and 4 threads", "[determinism]") {
@@ -73,14 +81,9 @@ TEST_CASE("word of mouth pushed from tellers equals word of mouth pulled by hear
   // The burger contest: weak and strong ties, referral and contest stories, several origins.
   const scenario contest =
       io::load_scenario(std::string(CESIM_SOURCE_DIR) + "/scenarios/burger_contest.yaml", small);
-  run_options o;
-  o.check_invariants = true;
-  o.wom_delivery = run_options::delivery::pull;
-  const auto pulled = run_replication(contest, o);
-  o.wom_delivery = run_options::delivery::push;
-  const auto pushed = run_replication(contest, o);
-  o.wom_delivery = run_options::delivery::automatic;
-  const auto automatic = run_replication(contest, o);
+  const auto pulled = run_delivering(contest, run_options::delivery::pull);
+  const auto pushed = run_delivering(contest, run_options::delivery::push);
+  const auto automatic = run_delivering(contest, run_options::delivery::automatic);
   CHECK(test::identical(pulled, pushed));
   CHECK(test::identical(pulled, automatic));
   // Word of mouth did happen: the comparison is not between two silent runs.
@@ -96,13 +99,8 @@ TEST_CASE("pushed word of mouth equals pulled when a step's hearings take the bu
 network: {type: watts_strogatz, mean_degree: 20, rewiring: 0.1}
 word_of_mouth: {talk_scale: 0.9, organic_rate: 0.6, forward_probability: 0.5}
 )"));
-  run_options o;
-  o.check_invariants = true;
-  o.wom_delivery = run_options::delivery::pull;
-  const auto pulled = run_replication(s, o);
-  o.wom_delivery = run_options::delivery::push;
-  const auto pushed = run_replication(s, o);
-  CHECK(test::identical(pulled, pushed));
+  const auto pulled = run_delivering(s, run_options::delivery::pull);
+  CHECK(test::identical(pulled, run_delivering(s, run_options::delivery::push)));
   // Each customer who heard something is at least one hearing.
   std::uint64_t most_hearers = 0;
   for (std::uint32_t step = 1; step <= s.time.horizon; ++step) {
