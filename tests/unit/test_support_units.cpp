@@ -90,7 +90,7 @@ TEST_CASE("batched Philox blocks are Random123's, with every kernel and count", 
   if (rng::batch_kernel_available(rng::batch_kernel::avx512))
     kernels.push_back(rng::batch_kernel::avx512);
   else
-    WARN("no AVX-512 on this machine: only the scalar kernel is checked");
+    WARN("no AVX-512 F and DQ on this machine: only the scalar kernel is checked");
   rng::counter_stream words(rng::key{99, 0}, 0, 0, rng::stream::network);
   for (int trial = 0; trial < 40; ++trial) {
     // Random keys and counters, and a first word near 2^64 so that the lanes wrap around.
@@ -161,7 +161,7 @@ TEST_CASE("exposure decisions list every met gate in agent and touchpoint order,
   if (mechanisms::exposure_kernel_available(exposure_kernel::avx512))
     kernels.push_back(exposure_kernel::avx512);
   else
-    WARN("no AVX-512 on this machine: only the scalar kernel is checked");
+    WARN("no AVX-512 F and DQ on this machine: only the scalar kernel is checked");
   rng::counter_stream draws(rng::key{7, 1}, 0, 0, rng::stream::network);
   constexpr std::uint32_t rows = 5;
   // Counts around the vector width (8) and past the vector kernel's 32, where it hands over.

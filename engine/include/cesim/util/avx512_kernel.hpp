@@ -1,7 +1,7 @@
 #pragma once
 /// For the source files that hold AVX-512 kernels (and nothing else that needs warnings): the
 /// intrinsics where CESIM_HAVE_AVX512_KERNEL (cpu.hpp) says they compile. Whether the processor
-/// may run them is cpu_has_avx512f().
+/// may run them is cpu_has_avx512f() (and cpu_has_avx512dq() for the Philox kernel).
 #include "cesim/util/cpu.hpp"
 
 #ifdef CESIM_HAVE_AVX512_KERNEL

@@ -4,7 +4,7 @@
 /// -march and runs on any x86-64; these tell whether they may be called.
 
 /// Where GCC or clang can compile AVX-512 kernels (x86-64; each kernel function carries
-/// `__attribute__((target("avx512f")))`).
+/// `__attribute__((target("avx512f")))`, the Philox kernel also "avx512dq").
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define CESIM_HAVE_AVX512_KERNEL 1
 #endif
