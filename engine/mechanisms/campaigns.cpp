@@ -386,13 +386,14 @@ void campaign_story(campaign_step& cs, std::uint32_t agent, int valence) {
 }
 
 void observe_campaign(campaign_step& cs, std::uint32_t agent) {
-  const double gain = cs.rt.observer_gain[cs.v.people.segment[agent]];
+  const auto seg = cs.v.people.segment[agent];
+  const double gain = cs.rt.observer_gain[seg];
   auto& st = cs.v.state;
   ++cs.tally.observers;
   if (st.status[agent] == customer_status::customer) {
     st.trust[agent] = static_cast<float>(clamp01(st.trust[agent] + gain));
   } else {
-    move_non_customer(st, agent, gain, cs.block.segments[cs.v.people.segment[agent]]);
+    move_non_customer(st, agent, gain, cs.block.segments[seg]);
   }
 }
 

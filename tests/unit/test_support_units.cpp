@@ -161,7 +161,7 @@ TEST_CASE("exposure decisions list every met gate in agent and touchpoint order,
   if (mechanisms::exposure_kernel_available(exposure_kernel::avx512))
     kernels.push_back(exposure_kernel::avx512);
   else
-    WARN("no AVX-512 F and DQ on this machine: only the scalar kernel is checked");
+    WARN("no AVX-512 F on this machine: only the scalar kernel is checked");
   rng::counter_stream draws(rng::key{7, 1}, 0, 0, rng::stream::network);
   constexpr std::uint32_t rows = 5;
   // Counts around the vector width (8) and past the vector kernel's 32, where it hands over.
